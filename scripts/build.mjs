@@ -1,0 +1,22 @@
+// Builds dist/ with esbuild: one ESM bundle per entry, shared chunks split out so that
+// heavy modules (tables, progress bars, later Ink) load only when a command needs them.
+import { rmSync } from 'node:fs';
+import { build } from 'esbuild';
+
+rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+await build({
+  logLevel: 'warning',
+  entryPoints: { cli: 'src/cli.ts', index: 'src/index.ts' },
+  outdir: 'dist',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  // The native driver must stay a real package; everything else is bundled to start fast.
+  external: ['better-sqlite3'],
+  // Bundled CommonJS packages (commander) call require(); give them one.
+  banner: { js: "import { createRequire as __evlogCreateRequire } from 'node:module'; const require = __evlogCreateRequire(import.meta.url);" },
+  chunkNames: 'chunks/[name]-[hash]',
+});

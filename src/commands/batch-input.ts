@@ -1,0 +1,134 @@
+import { statSync } from 'node:fs';
+import { EvlogError } from '../errors.js';
+import { type EventDefaults, eventFromJson } from '../input/event-from-json.js';
+import { parseJson } from '../input/parse-json.js';
+import { type InputLine, readInputLines } from '../input/read-lines.js';
+import { startProgress } from '../output/progress.js';
+import { type AppendResult, type EventStore, type NewEvent, prepareEvent } from '../store/index.js';
+import { type CommandContext, maxEventBytesFor } from './context.js';
+
+const BATCH_SIZE = 1000;
+const MAX_WARNINGS = 20;
+
+export interface BatchInputOptions {
+  /** A file path, or '-' for stdin. */
+  source: string;
+  defaults: EventDefaults;
+  onInvalid: 'abort' | 'skip';
+  /** Keep each event's recorded time (import). */
+  keepTime: boolean;
+  progressLabel: string;
+}
+
+/**
+ * Reads NDJSON (or a JSON array, such as a CloudEvents batch) and appends it all in one
+ * transaction. A bad line aborts everything and is named by its line number, unless
+ * `onInvalid` is 'skip'; then it is reported on stderr and the rest is appended.
+ */
+export async function appendBatchInput(
+  context: CommandContext,
+  store: EventStore,
+  options: BatchInputOptions,
+): Promise<{ results: AppendResult[]; skipped: number }> {
+  const { io } = context;
+  const maxEventBytes = maxEventBytesFor(context);
+  const lineOfEvent: number[] = [];
+  let skipped = 0;
+  const totalBytes = options.source === '-' ? 0 : (statSync(options.source, { throwIfNoEntry: false })?.size ?? 0);
+  const progress = await startProgress(io.stderr, {
+    total: totalBytes,
+    label: options.progressLabel,
+    unit: 'bytes',
+    quiet: context.globals.quiet,
+    minimum: 1_000_000,
+  });
+
+  const reject = (line: number, error: unknown) => {
+    if (!(error instanceof EvlogError) || error.code !== 'invalid') throw error;
+    if (options.onInvalid === 'abort') {
+      throw new EvlogError('invalid', `line ${line}: ${error.message}`, {
+        hint: 'nothing was appended; fix the line, or pass --on-invalid skip to append the other lines',
+      });
+    }
+    skipped++;
+    if (!context.globals.quiet && skipped <= MAX_WARNINGS)
+      io.stderr.write(`evlog: line ${line} skipped: ${error.message}\n`);
+  };
+
+  async function* batches(): AsyncGenerator<NewEvent[]> {
+    let batch: NewEvent[] = [];
+    let bytesRead = 0;
+    for await (const input of jsonValues(readInputLines(options.source, io.stdin))) {
+      bytesRead += input.bytes;
+      try {
+        const event = eventFromJson(parseJson(input.text, 'the line'), options.defaults, options.keepTime);
+        // With 'skip' a line must be judged here, before the store sees it; with 'abort' the
+        // store's own check (inside the transaction) names the line through lineOfEvent.
+        if (options.onInvalid === 'skip') prepareEvent(event, maxEventBytes);
+        batch.push(event);
+        lineOfEvent.push(input.line);
+      } catch (error) {
+        reject(input.line, error);
+      }
+      if (batch.length >= BATCH_SIZE) {
+        yield batch;
+        batch = [];
+        progress.update(bytesRead);
+      }
+    }
+    if (batch.length > 0) yield batch;
+  }
+
+  try {
+    const results = await store.appendEventStream(batches(), { preserveTime: options.keepTime });
+    if (skipped > MAX_WARNINGS && !context.globals.quiet) {
+      io.stderr.write(`evlog: ${skipped - MAX_WARNINGS} more invalid lines skipped\n`);
+    }
+    return { results, skipped };
+  } catch (error) {
+    if (error instanceof EvlogError && error.eventIndex !== undefined) {
+      throw new EvlogError(error.code, `line ${lineOfEvent[error.eventIndex]}: ${error.message}`, {
+        hint: error.code === 'invalid' ? 'nothing was appended; fix the line, or pass --on-invalid skip' : error.hint,
+        details: error.details,
+      });
+    }
+    throw error;
+  } finally {
+    progress.stop();
+  }
+}
+
+interface JsonInput {
+  text: string;
+  line: number;
+  bytes: number;
+}
+
+/**
+ * The JSON texts of the input: one per non-blank line, or, when the input starts with '[',
+ * each element of the one JSON array it holds (named by its 1-based index).
+ */
+async function* jsonValues(lines: AsyncIterable<InputLine>): AsyncGenerator<JsonInput> {
+  let arrayText: string[] | undefined;
+  for await (const { text, number } of lines) {
+    if (arrayText) {
+      arrayText.push(text);
+      continue;
+    }
+    if (text.trim() === '') continue;
+    if (text.trimStart().startsWith('[')) {
+      arrayText = [text];
+      continue;
+    }
+    yield { text, line: number, bytes: text.length + 1 };
+  }
+  if (!arrayText) return;
+  const whole = arrayText.join('\n');
+  const array = parseJson(whole, 'the JSON array input');
+  if (!Array.isArray(array)) throw new EvlogError('invalid', 'the input starts with "[" but is not a JSON array');
+  let index = 0;
+  for (const element of array) {
+    index++;
+    yield { text: JSON.stringify(element), line: index, bytes: 0 };
+  }
+}

@@ -1,0 +1,42 @@
+import * as z from 'zod/mini';
+import { formatCloudEvent, formatEventJson } from '../output/format-event.js';
+import { createLineWriter } from '../output/line-writer.js';
+import { startProgress } from '../output/progress.js';
+import { readAllEvents } from '../store/index.js';
+import type { CommandRun } from './command-action.js';
+import { withStore } from './context.js';
+import { buildEventFilter, eventFilterOptionsSchema } from './event-filter.js';
+import { parseOptions } from './parse-options.js';
+
+const optionsSchema = z.extend(eventFilterOptionsSchema, {
+  format: z._default(z.enum(['ndjson', 'json', 'cloudevents']), 'ndjson'),
+});
+
+export const run: CommandRun = async (context, args, raw) => {
+  const { io } = context;
+  const options = parseOptions(optionsSchema, raw);
+  const format = options.format === 'cloudevents' ? formatCloudEvent : formatEventJson;
+  await withStore(context, { create: false }, async (store) => {
+    const filter = await buildEventFilter(store, args[0] as string[], options, io.now());
+    const head = (await store.head()).position;
+    const first = filter.fromPosition ?? 1;
+    const last = Math.min(filter.untilPosition ?? head, head);
+    const progress = await startProgress(io.stderr, {
+      total: Math.max(0, last - first + 1),
+      label: 'exporting',
+      unit: 'positions',
+      quiet: context.globals.quiet,
+    });
+    const writer = createLineWriter(io.stdout);
+    try {
+      for await (const page of readAllEvents(store, { ...filter, untilPosition: last }, { pageSize: 5000 })) {
+        for (const record of page) await writer.line(format(record));
+        progress.update((page[page.length - 1]?.position ?? first) - first + 1);
+      }
+      await writer.flush();
+    } finally {
+      progress.stop();
+      writer.dispose();
+    }
+  });
+};

@@ -1,0 +1,80 @@
+import type { Database } from 'better-sqlite3';
+
+/**
+ * Numbered migrations, applied in order inside one transaction each and recorded in
+ * `PRAGMA user_version`. A released migration is never edited: add a new one.
+ */
+const MIGRATIONS: readonly string[] = [
+  // 1: the event log.
+  `
+  CREATE TABLE topics (
+    topic_id INTEGER PRIMARY KEY,
+    name     TEXT NOT NULL UNIQUE
+  );
+  CREATE TABLE event_types (
+    type_id INTEGER PRIMARY KEY,
+    name    TEXT NOT NULL UNIQUE
+  );
+  -- One row per stream; key '' is the topic's keyless stream (keys are never empty).
+  CREATE TABLE streams (
+    stream_id     INTEGER PRIMARY KEY,
+    topic_id      INTEGER NOT NULL REFERENCES topics (topic_id),
+    key           TEXT NOT NULL,
+    version       INTEGER NOT NULL,
+    last_position INTEGER NOT NULL,
+    UNIQUE (topic_id, key)
+  );
+  -- position is the rowid: the global order. Positions are assigned by the append
+  -- transaction as head + 1, so they are gap-free.
+  CREATE TABLE events (
+    position       INTEGER PRIMARY KEY,
+    id             TEXT NOT NULL,
+    stream_id      INTEGER NOT NULL REFERENCES streams (stream_id),
+    version        INTEGER NOT NULL,
+    topic_id       INTEGER NOT NULL,
+    type_id        INTEGER NOT NULL,
+    schema_version INTEGER,
+    time           INTEGER NOT NULL,
+    data           TEXT NOT NULL,
+    metadata       TEXT -- NULL when empty
+  );
+  CREATE UNIQUE INDEX events_by_id ON events (id);
+  CREATE UNIQUE INDEX events_by_stream ON events (stream_id, version);
+  -- An index also holds the rowid, so these read as (topic_id, position) and (type_id, position).
+  CREATE INDEX events_by_topic ON events (topic_id);
+  CREATE INDEX events_by_type ON events (type_id);
+
+  -- Events are immutable: the database itself refuses to change or delete them.
+  CREATE TRIGGER events_are_immutable_update BEFORE UPDATE ON events
+  BEGIN SELECT RAISE(ABORT, 'evlog: events are immutable'); END;
+  CREATE TRIGGER events_are_immutable_delete BEFORE DELETE ON events
+  BEGIN SELECT RAISE(ABORT, 'evlog: events are immutable'); END;
+
+  CREATE TABLE settings (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
+];
+
+/** The schema version this evlog writes. */
+export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
+
+/** 'EVLG': marks the file as an evlog store (`PRAGMA application_id`). */
+export const EVLOG_APPLICATION_ID = 0x45564c47;
+
+/** Brings the store up to the latest schema. The caller has checked it is ours and not newer. */
+export function migrate(db: Database): void {
+  const run = db.transaction(() => {
+    // Read again inside the write lock: another process may have migrated meanwhile.
+    const current = db.pragma('user_version', { simple: true }) as number;
+    for (let version = current; version < LATEST_SCHEMA_VERSION; version++) {
+      db.exec(MIGRATIONS[version] as string);
+    }
+    if (current < LATEST_SCHEMA_VERSION) {
+      db.pragma(`application_id = ${EVLOG_APPLICATION_ID}`);
+      db.pragma(`user_version = ${LATEST_SCHEMA_VERSION}`);
+    }
+  });
+  run.immediate();
+}

@@ -1,0 +1,232 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { EvlogError } from '../../errors.js';
+import type { EventStore } from '../port.js';
+import type { AppendOptions, AppendResult, NewEvent } from '../types.js';
+import { DEFAULT_MAX_EVENT_BYTES } from '../validate-event.js';
+import { type AppendTransaction, createAppender } from './append-events.js';
+import { createTimeIndex } from './find-position-at-time.js';
+import { EVLOG_APPLICATION_ID, LATEST_SCHEMA_VERSION, migrate } from './migrations.js';
+import { createReader } from './read-events.js';
+import { createSummaries } from './summaries.js';
+import { translateError } from './translate-error.js';
+import { type WatchOptions, watchCommits } from './watch-commits.js';
+
+export interface OpenStoreOptions {
+  /** Create the store when the file is missing or empty (commands that write). Default true. */
+  create?: boolean;
+  /** Limit on an event's data plus metadata, in bytes of JSON. Default 1 MiB. */
+  maxEventBytes?: number;
+  /** The clock that stamps recorded time (ms since the epoch). Default Date.now. */
+  clock?: () => number;
+  /** How long to wait for another process's write lock, in ms. Default 10 s. */
+  busyTimeoutMs?: number;
+  /** How `watchCommits` notices other processes' commits. Default: watch the WAL file, poll every 20 ms as a fallback. */
+  watch?: Partial<WatchOptions>;
+}
+
+/**
+ * Opens (or creates) an evlog store in one SQLite file.
+ *
+ * @example
+ * const store = openStore('./evlog.db');
+ * await store.appendEvents([{ topic: 'orders', key: 'order-17', type: 'OrderPlaced', data: { total: 12.5 } }]);
+ */
+export function openStore(path: string, options: OpenStoreOptions = {}): EventStore {
+  const create = options.create ?? true;
+  const exists = fileExists(path);
+  if (!exists && !create) {
+    throw new EvlogError('not_found', `no store at ${path}`, {
+      hint: 'create one with `evlog init`, or point to one with --db <path> or EVLOG_DB',
+    });
+  }
+  const writable = !exists || isWritable(path);
+  let db: Database.Database;
+  try {
+    db = new Database(path, { readonly: !writable, timeout: options.busyTimeoutMs ?? 10_000 });
+  } catch (error) {
+    throw translateError(error, path);
+  }
+  try {
+    prepareDatabase(db, path, create, writable);
+  } catch (error) {
+    db.close();
+    throw translateError(error, path);
+  }
+  return createSqliteStore(db, path, options);
+}
+
+function fileExists(path: string): boolean {
+  try {
+    const stats = statSync(path);
+    if (stats.isDirectory()) throw new EvlogError('usage', `${path} is a folder, not a store file`);
+    return true;
+  } catch (error) {
+    if (error instanceof EvlogError) throw error;
+    return false;
+  }
+}
+
+function isWritable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Refuses foreign and newer files before anything is written to them, then migrates. */
+function prepareDatabase(db: Database.Database, path: string, create: boolean, writable: boolean): void {
+  const applicationId = db.pragma('application_id', { simple: true }) as number;
+  const schemaVersion = db.pragma('user_version', { simple: true }) as number;
+  const tables = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'").pluck().get() as number;
+  const ours = applicationId === EVLOG_APPLICATION_ID;
+  const blank = applicationId === 0 && schemaVersion === 0 && tables === 0;
+  if (!ours && !blank) {
+    throw new EvlogError('not_found', `${path} is not an evlog store; it was left untouched`, {
+      hint: 'point to an evlog store with --db <path>, or create one with `evlog init --db <new file>`',
+    });
+  }
+  if (schemaVersion > LATEST_SCHEMA_VERSION) {
+    throw new EvlogError(
+      'failure',
+      `${path} was written by a newer evlog (store schema ${schemaVersion}; this evlog knows up to ${LATEST_SCHEMA_VERSION})`,
+      { hint: 'upgrade evlog to use this store' },
+    );
+  }
+  if (blank && !create) {
+    throw new EvlogError('not_found', `${path} is empty, not an evlog store`, {
+      hint: 'create the store with `evlog init`',
+    });
+  }
+  if (!writable) {
+    if (schemaVersion < LATEST_SCHEMA_VERSION) {
+      throw new EvlogError(
+        'failure',
+        `${path} needs an upgrade to schema ${LATEST_SCHEMA_VERSION}, but it is read-only`,
+      );
+    }
+    return;
+  }
+  db.pragma('journal_mode = WAL');
+  // FULL: a commit survives a power cut too, at one fsync per transaction (batches amortise it).
+  db.pragma('synchronous = FULL');
+  if (schemaVersion < LATEST_SCHEMA_VERSION) migrate(db);
+}
+
+function createSqliteStore(db: Database.Database, path: string, options: OpenStoreOptions): EventStore {
+  const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+  const appender = createAppender(db, { maxEventBytes, clock: options.clock ?? Date.now });
+  const reader = createReader(db);
+  const timeIndex = createTimeIndex(db);
+  const summaries = createSummaries(db, path);
+  const watchOptions: WatchOptions = { pollMs: 20, useFileWatch: true, ...options.watch };
+  let transactionOpen = false;
+
+  /** Runs store work, translating driver errors at the edge. */
+  function guarded<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      throw translateError(error, path);
+    }
+  }
+
+  function beginImmediate(): AppendTransaction {
+    if (transactionOpen) throw new EvlogError('failure', 'an append is already in progress on this store handle');
+    db.exec('BEGIN IMMEDIATE');
+    transactionOpen = true;
+    try {
+      return appender.begin();
+    } catch (error) {
+      rollback();
+      throw error;
+    }
+  }
+
+  function commit(tx: AppendTransaction): AppendResult[] {
+    const results = appender.finish(tx);
+    db.exec('COMMIT');
+    transactionOpen = false;
+    appender.committed();
+    return results;
+  }
+
+  function rollback(): void {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    transactionOpen = false;
+    appender.rolledBack();
+  }
+
+  return {
+    path,
+
+    async appendEvents(events: NewEvent[], appendOptions?: AppendOptions): Promise<AppendResult[]> {
+      return guarded(() => {
+        const tx = beginImmediate();
+        try {
+          appender.append(tx, events, appendOptions);
+          return commit(tx);
+        } catch (error) {
+          rollback();
+          throw error;
+        }
+      });
+    },
+
+    async appendEventStream(batches: AsyncIterable<NewEvent[]>, appendOptions?: AppendOptions) {
+      const tx = guarded(beginImmediate);
+      try {
+        for await (const batch of batches) guarded(() => appender.append(tx, batch, appendOptions));
+        return guarded(() => commit(tx));
+      } catch (error) {
+        guarded(rollback);
+        throw error;
+      }
+    },
+
+    async readEvents(filter, page) {
+      return guarded(() => reader.readEvents(filter, page));
+    },
+
+    async head() {
+      return guarded(summaries.readHead);
+    },
+
+    async findPositionAtOrAfter(time) {
+      return guarded(() => timeIndex.findPositionAtOrAfter(time));
+    },
+
+    async findPositionAtOrBefore(time) {
+      return guarded(() => timeIndex.findPositionAtOrBefore(time));
+    },
+
+    async streamVersion(topic, key) {
+      return guarded(() => summaries.streamVersion(topic, key));
+    },
+
+    async listTopics() {
+      return guarded(summaries.listTopics);
+    },
+
+    async listStreams(topic) {
+      return guarded(() => summaries.listStreams(topic));
+    },
+
+    async stats() {
+      return guarded(summaries.stats);
+    },
+
+    watchCommits(onChange) {
+      return guarded(() => watchCommits(db, path, onChange, watchOptions));
+    },
+
+    close() {
+      if (db.open) {
+        if (db.inTransaction) rollback();
+        db.close();
+      }
+    },
+  };
+}

@@ -1,0 +1,131 @@
+/** The expected version of a stream before an append: a version number, or a condition. */
+export type ExpectedVersion = number | 'none' | 'exists' | 'any';
+
+/** A JSON object: event metadata, and most event data. */
+export type JsonObject = { [key: string]: unknown };
+
+/** An event to append. `id` defaults to a generated UUIDv7; `key` null means the keyless stream. */
+export interface NewEvent {
+  topic: string;
+  key?: string | null;
+  type: string;
+  data: unknown;
+  metadata?: JsonObject;
+  id?: string;
+  expect?: ExpectedVersion;
+  schemaVersion?: number | null;
+  /** Recorded time to keep (ms since the epoch); honoured only with `preserveTime` (import). */
+  time?: number;
+}
+
+/** What an append did with one event. */
+export interface AppendResult {
+  position: number;
+  id: string;
+  topic: string;
+  key: string | null;
+  version: number;
+  /** True when an event with this id and the same content was already stored: nothing was written. */
+  duplicate: boolean;
+}
+
+/**
+ * A stored event with its data and metadata still as the JSON text the store holds,
+ * so output can copy them out without parsing them again.
+ */
+export interface EventRecord {
+  position: number;
+  id: string;
+  topic: string;
+  key: string | null;
+  version: number;
+  type: string;
+  schemaVersion: number | null;
+  /** Recorded time, ms since the epoch (UTC). */
+  time: number;
+  dataJson: string;
+  /** `{}` when the event has no metadata. */
+  metadataJson: string;
+}
+
+/** A stored event with data and metadata parsed. */
+export interface StoredEvent {
+  position: number;
+  id: string;
+  topic: string;
+  key: string | null;
+  version: number;
+  type: string;
+  schemaVersion: number | null;
+  time: number;
+  data: unknown;
+  metadata: JsonObject;
+}
+
+/** A condition on a field of the event data: `customer.id=42`. */
+export interface DataCondition {
+  path: string[];
+  /** The value as the user wrote it; numbers, true, false and null also match their JSON form. */
+  value: string;
+}
+
+/** Which events a read returns. All fields are optional and combine with AND. */
+export interface EventFilter {
+  topics?: string[];
+  stream?: { topic: string; key: string | null };
+  key?: string;
+  types?: string[];
+  /** Inclusive lower bound on position. */
+  fromPosition?: number;
+  /** Inclusive upper bound on position. */
+  untilPosition?: number;
+  where?: DataCondition[];
+}
+
+/** One page of a read: events strictly after (forward) or before (backward) `after`. */
+export interface PageRequest {
+  direction: 'forward' | 'backward';
+  /** Exclusive cursor: the last position of the previous page. */
+  after?: number;
+  limit: number;
+}
+
+export interface StoreHead {
+  /** The last position, 0 for an empty store. */
+  position: number;
+  /** Recorded time of the last event, null for an empty store. */
+  time: number | null;
+}
+
+export interface TopicSummary {
+  topic: string;
+  events: number;
+  streams: number;
+  lastPosition: number;
+}
+
+export interface StreamSummary {
+  stream: string;
+  topic: string;
+  key: string | null;
+  version: number;
+  lastPosition: number;
+}
+
+export interface StoreStats {
+  path: string;
+  schemaVersion: number;
+  events: number;
+  topics: number;
+  streams: number;
+  types: number;
+  headPosition: number;
+  firstTime: number | null;
+  lastTime: number | null;
+  sizeBytes: number;
+}
+
+export interface AppendOptions {
+  /** Keep each event's `time` (clamped so time never goes backwards). Used by import. */
+  preserveTime?: boolean;
+}
