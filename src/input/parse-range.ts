@@ -8,7 +8,12 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /** A duration such as 15m, 2h, 1d, 500ms (optionally followed by "ago"), in ms. */
 export function parseDuration(text: string, flag: string): number {
-  const value = ms(text.replace(/\s*ago$/, '') as ms.StringValue);
+  let value: number | undefined;
+  try {
+    value = ms(text.replace(/\s*ago$/, '') as ms.StringValue);
+  } catch {
+    // ms throws on empty or overlong input; reported below like any other bad duration.
+  }
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || /^\d+$/.test(text)) {
     throw new EvlogError('usage', `${flag}: "${text}" is not a duration`, {
       hint: 'write a duration like 500ms, 30s, 15m, 2h or 1d',
