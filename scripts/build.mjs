@@ -1,6 +1,8 @@
 // Builds dist/ with esbuild: one ESM bundle per entry, shared chunks split out so that
 // heavy modules (tables, progress bars, later Ink) load only when a command needs them.
+import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
@@ -17,6 +19,18 @@ await build({
   // The native driver must stay a real package; everything else is bundled to start fast.
   external: ['better-sqlite3'],
   // Bundled CommonJS packages (commander) call require(); give them one.
-  banner: { js: "import { createRequire as __evlogCreateRequire } from 'node:module'; const require = __evlogCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __evlogCreateRequire } from 'node:module'; const require = __evlogCreateRequire(import.meta.url);",
+  },
   chunkNames: 'chunks/[name]-[hash]',
 });
+
+// Type declarations for the library entry (`import { openStore } from 'evlog'`).
+execFileSync(
+  process.execPath,
+  [fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)), '-p', 'tsconfig.build.json'],
+  {
+    stdio: 'inherit',
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+  },
+);

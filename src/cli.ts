@@ -19,7 +19,6 @@ export function buildProgram(io: CommandIo): Command {
     .description('a local event log: append, tail, replay and inspect events in one SQLite file')
     .version(packageJson.version, '--version', 'print the evlog version')
     .option('--db <path>', 'the store file (default: $EVLOG_DB, then ./evlog.db)')
-    .option('--config <file>', 'the config file (default: evlog.config.mjs here or above)')
     .option('--json', 'machine output: one JSON object per line')
     .option('--no-color', 'no colours (also: NO_COLOR=1)')
     .option('-q, --quiet', 'print only results and errors')

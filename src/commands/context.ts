@@ -16,7 +16,6 @@ export interface CommandIo {
 /** Global options (DESIGN.md, "Commands"), shared by every command. */
 export interface GlobalOptions {
   db?: string;
-  config?: string;
   json?: boolean;
   color?: boolean;
   quiet?: boolean;
@@ -27,7 +26,7 @@ export interface CommandContext {
   globals: GlobalOptions;
 }
 
-/** `--db` > `EVLOG_DB` > `./evlog.db` (the config file's `db` joins with the config loader). */
+/** `--db` > `EVLOG_DB` > `./evlog.db`. */
 export function resolveStorePath(context: CommandContext): string {
   return context.globals.db ?? context.io.env.EVLOG_DB ?? 'evlog.db';
 }
