@@ -38,7 +38,7 @@ export async function appendBatchInput(
   const progress = await startProgress(io.stderr, {
     total: totalBytes,
     label: options.progressLabel,
-    unit: 'bytes',
+    unit: 'MiB',
     quiet: context.globals.quiet,
     minimum: 1_000_000,
   });

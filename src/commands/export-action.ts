@@ -24,7 +24,7 @@ export const run: CommandRun = async (context, args, raw) => {
     const progress = await startProgress(io.stderr, {
       total: Math.max(0, last - first + 1),
       label: 'exporting',
-      unit: 'positions',
+      unit: 'events',
       quiet: context.globals.quiet,
     });
     const writer = createLineWriter(io.stdout);

@@ -5,7 +5,22 @@ import { type EventRecord, formatStreamName, type JsonObject } from '../store/in
 /** Turns one stored event into one line of output. */
 export type EventFormatter = (record: EventRecord) => string;
 
-const isoTime = (ms: number) => new Date(ms).toISOString();
+let cachedSecond = Number.NaN;
+let cachedPrefix = '';
+
+/**
+ * ISO-8601 UTC with milliseconds, as Date#toISOString writes it. Events come in time order,
+ * so the text up to the second is cached: this runs once per event on every read.
+ */
+export function isoTime(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== cachedSecond) {
+    cachedSecond = second;
+    cachedPrefix = new Date(second * 1000).toISOString().slice(0, -4);
+  }
+  const millis = ms - second * 1000;
+  return `${cachedPrefix}${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
+}
 
 /**
  * The event envelope of DESIGN.md ("Output"), built from the stored JSON text without

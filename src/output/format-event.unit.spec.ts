@@ -86,3 +86,14 @@ describe('choosing a format', () => {
     expect(() => createEventFormatter('yaml', plain)).toThrow('unknown output format "yaml"');
   });
 });
+
+describe('times', () => {
+  it('are written exactly as Date#toISOString writes them', async () => {
+    const { isoTime } = await import('./format-event.js');
+    for (const ms of [
+      0, 1, 10, 99, 100, 999, 1000, 1_795_342_310_087, 1_795_342_310_087, 1_795_342_311_005, -1, 253_402_300_799_999,
+    ]) {
+      expect(isoTime(ms)).toBe(new Date(ms).toISOString());
+    }
+  });
+});
