@@ -29,7 +29,7 @@ export const run: CommandRun = async (context, args, raw) => {
     });
     const writer = createLineWriter(io.stdout);
     try {
-      for await (const page of readAllEvents(store, { ...filter, untilPosition: last }, { pageSize: 5000 })) {
+      for await (const page of readAllEvents(store, { ...filter, untilPosition: last }, { pageSize: 1000 })) {
         for (const record of page) await writer.line(format(record));
         progress.update((page[page.length - 1]?.position ?? first) - first + 1);
       }

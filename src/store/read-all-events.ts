@@ -19,7 +19,7 @@ export async function* readAllEvents(
   options: ReadAllOptions = {},
 ): AsyncGenerator<EventRecord[]> {
   const direction = options.direction ?? 'forward';
-  const limit = options.pageSize ?? 2000;
+  const limit = options.pageSize ?? 1000;
   let after = options.after;
   for (;;) {
     const page = await store.readEvents(filter, { direction, after, limit });

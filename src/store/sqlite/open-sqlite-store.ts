@@ -1,4 +1,5 @@
 import { accessSync, constants, statSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { EvlogError } from '../../errors.js';
 import type { EventStore } from '../port.js';
@@ -41,6 +42,7 @@ export function openStore(path: string, options: OpenStoreOptions = {}): EventSt
     });
   }
   const writable = !exists || isWritable(path);
+  if (!writable) checkReadableInPlace(path);
   let db: Database.Database;
   try {
     db = new Database(path, { readonly: !writable, timeout: options.busyTimeoutMs ?? 10_000 });
@@ -70,6 +72,23 @@ function fileExists(path: string): boolean {
 function isWritable(path: string): boolean {
   try {
     accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A WAL store is read through its -shm file: SQLite must be able to create it beside the store. */
+function checkReadableInPlace(path: string): void {
+  if (fileExistsQuietly(`${path}-shm`) || isWritable(dirname(resolve(path)))) return;
+  throw new EvlogError('failure', `cannot read ${path}: the file and its folder are read-only`, {
+    hint: `SQLite needs to create ${basename(path)}-shm beside the store; copy the store to a writable folder`,
+  });
+}
+
+function fileExistsQuietly(path: string): boolean {
+  try {
+    statSync(path);
     return true;
   } catch {
     return false;
