@@ -12,6 +12,13 @@ export interface WatchOptions {
 const SAFETY_POLL_MS = 1000;
 
 /**
+ * The WAL file changes while a commit's frames are written, a moment before the commit is
+ * visible through the shared-memory index (whose writes no file watch sees). So a change of
+ * the WAL file is followed by a few checks over the next 50 ms.
+ */
+const RECHECK_AFTER_WAL_CHANGE_MS = [0, 2, 5, 10, 25, 50];
+
+/**
  * Notices other processes' commits: the WAL file changes on every commit, and
  * `PRAGMA data_version` tells for sure whether another connection committed.
  */
@@ -25,10 +32,20 @@ export function watchCommits(db: Database, path: string, onChange: () => void, o
       onChange();
     }
   };
+  let rechecks: NodeJS.Timeout[] = [];
+  const clearRechecks = () => {
+    for (const timer of rechecks) clearTimeout(timer);
+    rechecks = [];
+  };
+  const onWalChange = () => {
+    clearRechecks();
+    check();
+    rechecks = RECHECK_AFTER_WAL_CHANGE_MS.slice(1).map((ms) => setTimeout(check, ms));
+  };
   let watcher: FSWatcher | undefined;
   if (options.useFileWatch) {
     try {
-      watcher = watch(`${path}-wal`, { persistent: true }, check);
+      watcher = watch(`${path}-wal`, { persistent: true }, onWalChange);
       watcher.on('error', () => {
         watcher?.close();
         watcher = undefined;
@@ -41,5 +58,6 @@ export function watchCommits(db: Database, path: string, onChange: () => void, o
   return () => {
     watcher?.close();
     clearInterval(timer);
+    clearRechecks();
   };
 }
