@@ -108,8 +108,15 @@ function writeError(error: EvlogError, io: CommandIo, json: boolean): number {
   return error.exitCode;
 }
 
-/** The real process's I/O. */
+/**
+ * The real process's I/O. When the reader of stdout goes away (`evlog … | head`), the
+ * command's work is done or pointless: exit quietly instead of printing an EPIPE stack.
+ */
 export function processIo(): CommandIo {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  });
   return {
     stdout: process.stdout,
     stderr: process.stderr,

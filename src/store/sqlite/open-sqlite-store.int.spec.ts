@@ -43,7 +43,8 @@ describe('opening a store', () => {
     writeFileSync(path, 'shopping list: milk, eggs\n'.repeat(200));
     const before = readFileSync(path);
     const error = openError(path, true);
-    expect(error.code).not.toBe('usage');
+    expect(error.code).toBe('not_found');
+    expect(error.message).toBe(`${path} is not an evlog store; it was left untouched`);
     expect(readFileSync(path).equals(before)).toBe(true);
     expect(existsSync(`${path}-wal`)).toBe(false);
   });

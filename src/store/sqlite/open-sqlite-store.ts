@@ -50,7 +50,7 @@ export function openStore(path: string, options: OpenStoreOptions = {}): EventSt
     throw translateError(error, path);
   }
   try {
-    prepareDatabase(db, path, create, writable);
+    retryWhileBusy(() => prepareDatabase(db, path, create, writable), options.busyTimeoutMs ?? 10_000);
   } catch (error) {
     db.close();
     throw translateError(error, path);
@@ -95,11 +95,36 @@ function fileExistsQuietly(path: string): boolean {
   }
 }
 
+/**
+ * Creating a store races with other processes creating it: switching a new file to WAL can
+ * fail at once with SQLITE_BUSY (SQLite does not wait there, to avoid a deadlock). Retry
+ * with a short random pause until the busy timeout.
+ */
+function retryWhileBusy(work: () => void, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      work();
+      return;
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code !== 'string' || !code.startsWith('SQLITE_BUSY') || Date.now() > deadline) throw error;
+      Atomics.wait(pause, 0, 0, 5 + Math.random() * 20);
+    }
+  }
+}
+
 /** Refuses foreign and newer files before anything is written to them, then migrates. */
 function prepareDatabase(db: Database.Database, path: string, create: boolean, writable: boolean): void {
-  const applicationId = db.pragma('application_id', { simple: true }) as number;
-  const schemaVersion = db.pragma('user_version', { simple: true }) as number;
-  const tables = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'").pluck().get() as number;
+  // One statement, so one snapshot: another process may be creating the store right now.
+  const [applicationId, schemaVersion, tables] = db
+    .prepare(
+      `SELECT (SELECT application_id FROM pragma_application_id()), (SELECT user_version FROM pragma_user_version()),
+              (SELECT count(*) FROM sqlite_master WHERE type = 'table')`,
+    )
+    .raw()
+    .get() as [number, number, number];
   const ours = applicationId === EVLOG_APPLICATION_ID;
   const blank = applicationId === 0 && schemaVersion === 0 && tables === 0;
   if (!ours && !blank) {
@@ -142,6 +167,7 @@ function createSqliteStore(db: Database.Database, path: string, options: OpenSto
   const summaries = createSummaries(db, path);
   const watchOptions: WatchOptions = { pollMs: 20, useFileWatch: true, ...options.watch };
   let transactionOpen = false;
+  const watchers = new Set<() => void>();
 
   /** Runs store work, translating driver errors at the edge. */
   function guarded<T>(work: () => T): T {
@@ -238,10 +264,17 @@ function createSqliteStore(db: Database.Database, path: string, options: OpenSto
     },
 
     watchCommits(onChange) {
-      return guarded(() => watchCommits(db, path, onChange, watchOptions));
+      const stopWatching = guarded(() => watchCommits(db, path, onChange, watchOptions));
+      const stop = () => {
+        watchers.delete(stop);
+        stopWatching();
+      };
+      watchers.add(stop);
+      return stop;
     },
 
     close() {
+      for (const stop of [...watchers]) stop();
       if (db.open) {
         if (db.inTransaction) rollback();
         db.close();

@@ -18,8 +18,14 @@ export function translateError(error: unknown, path: string): unknown {
       cause: error,
     });
   }
-  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
-    return new EvlogError('failure', `${path} is damaged or not an SQLite file (${message})`, { cause: error });
+  if (code === 'SQLITE_NOTADB') {
+    return new EvlogError('not_found', `${path} is not an evlog store; it was left untouched`, {
+      hint: 'point to an evlog store with --db <path>, or create one with `evlog init --db <new file>`',
+      cause: error,
+    });
+  }
+  if (code.startsWith('SQLITE_CORRUPT')) {
+    return new EvlogError('failure', `${path} is damaged (${message})`, { cause: error });
   }
   if (code === 'SQLITE_FULL') {
     return new EvlogError('failure', `the disk holding ${path} is full; nothing was written`, { cause: error });

@@ -25,7 +25,10 @@ const RECHECK_AFTER_WAL_CHANGE_MS = [0, 2, 5, 10, 25, 50];
 export function watchCommits(db: Database, path: string, onChange: () => void, options: WatchOptions): () => void {
   const dataVersion = db.prepare('PRAGMA data_version').pluck();
   let last = dataVersion.get() as number;
+  let stopped = false;
   const check = () => {
+    // A timer may still fire after stop() or after the store was closed.
+    if (stopped || !db.open) return;
     const current = dataVersion.get() as number;
     if (current !== last) {
       last = current;
@@ -40,7 +43,7 @@ export function watchCommits(db: Database, path: string, onChange: () => void, o
   const onWalChange = () => {
     clearRechecks();
     check();
-    rechecks = RECHECK_AFTER_WAL_CHANGE_MS.slice(1).map((ms) => setTimeout(check, ms));
+    if (!stopped) rechecks = RECHECK_AFTER_WAL_CHANGE_MS.slice(1).map((ms) => setTimeout(check, ms));
   };
   let watcher: FSWatcher | undefined;
   if (options.useFileWatch) {
@@ -56,6 +59,7 @@ export function watchCommits(db: Database, path: string, onChange: () => void, o
   }
   const timer = setInterval(check, watcher ? SAFETY_POLL_MS : options.pollMs);
   return () => {
+    stopped = true;
     watcher?.close();
     clearInterval(timer);
     clearRechecks();
