@@ -156,6 +156,10 @@ function prepareDatabase(db: Database.Database, path: string, create: boolean, w
   db.pragma('journal_mode = WAL');
   // FULL: a commit survives a power cut too, at one fsync per transaction (batches amortise it).
   db.pragma('synchronous = FULL');
+  // Checkpoint every 64 MiB of WAL rather than SQLite's 4 MiB: index pages written many times
+  // between checkpoints are copied back once, which made batched appends ~1.3x faster.
+  db.pragma('wal_autocheckpoint = 16384');
+  db.pragma('journal_size_limit = 67108864');
   if (schemaVersion < LATEST_SCHEMA_VERSION) migrate(db);
 }
 
