@@ -188,3 +188,33 @@ describe('immutability', () => {
     }
   });
 });
+
+describe('ids on disk', () => {
+  it('keeps every kind of id exactly as given, and finds each again for idempotency', async () => {
+    const store = stores.open();
+    const ids = [
+      '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
+      '0193A1B2-C3D4-7E5F-8A9B-0C1D2E3F4A5B',
+      '~tilde',
+      'order-17:placed',
+      'é',
+    ];
+    await store.appendEvents(ids.map((id) => ({ ...placed('a'), id })));
+    expect((await all(store)).map((e) => e.id)).toEqual(ids);
+    const again = await store.appendEvents(ids.map((id) => ({ ...placed('a'), id })));
+    expect(again.every((r) => r.duplicate)).toBe(true);
+  });
+
+  it('stores generated UUIDs in 16 bytes', async () => {
+    const store = stores.open();
+    const [result] = await store.appendEvents([placed('a')]);
+    store.close();
+    const db = new Database(store.path, { readonly: true });
+    try {
+      expect(db.prepare('SELECT typeof(id), length(id) FROM events').raw().get()).toEqual(['blob', 16]);
+      expect((await all(stores.open({ create: false }, store.path)))[0]?.id).toBe(result?.id);
+    } finally {
+      db.close();
+    }
+  });
+});

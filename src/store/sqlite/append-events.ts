@@ -4,6 +4,7 @@ import { EvlogError } from '../../errors.js';
 import { formatStreamName } from '../stream-name.js';
 import type { AppendOptions, AppendResult, ExpectedVersion, NewEvent } from '../types.js';
 import { type PreparedEvent, prepareEvent } from '../validate-event.js';
+import { storedEventId } from './event-id.js';
 
 interface StreamState {
   streamId: number;
@@ -105,7 +106,9 @@ export function createAppender(db: Database, options: AppenderOptions) {
 
   /** The original of a reused id, or a conflict if its content differs. */
   function findDuplicate(event: PreparedEvent, id: string): AppendResult | undefined {
-    const row = selectById.get(id) as [number, number, string, string, string, string, string | null] | undefined;
+    const row = selectById.get(storedEventId(id)) as
+      | [number, number, string, string, string, string, string | null]
+      | undefined;
     if (!row) return undefined;
     const [position, version, topic, key, type, dataJson, metadataJson] = row;
     const storedKey = key === '' ? null : key;
@@ -141,7 +144,7 @@ export function createAppender(db: Database, options: AppenderOptions) {
     const id = callerId ?? uuidv7();
     insertEvent.run(
       position,
-      id,
+      storedEventId(id),
       stream.streamId,
       version,
       topicId,

@@ -28,7 +28,7 @@ const MIGRATIONS: readonly string[] = [
   -- transaction as head + 1, so they are gap-free.
   CREATE TABLE events (
     position       INTEGER PRIMARY KEY,
-    id             TEXT NOT NULL,
+    id             NOT NULL, -- 16 bytes for a canonical UUID, else the text (event-id.ts)
     stream_id      INTEGER NOT NULL REFERENCES streams (stream_id),
     version        INTEGER NOT NULL,
     topic_id       INTEGER NOT NULL,

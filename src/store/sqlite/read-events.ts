@@ -1,10 +1,11 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { DataCondition, EventFilter, EventRecord, PageRequest } from '../types.js';
+import { eventIdFromColumn, SELECT_EVENT_ID } from './event-id.js';
 
 type EventRow = [number, string, number, number, number, number | null, number, string, string | null];
 
 // No joins: names come from caches (below), which makes a full read about 1.7x faster.
-const SELECT_EVENTS = `SELECT e.position, e.id, e.stream_id, e.version, e.type_id, e.schema_version, e.time, e.data, e.metadata
+const SELECT_EVENTS = `SELECT e.position, ${SELECT_EVENT_ID}, e.stream_id, e.version, e.type_id, e.schema_version, e.time, e.data, e.metadata
 FROM events e`;
 
 /** Reads pages of events with SQL shaped by the filter, using the index that fits it best. */
@@ -116,7 +117,7 @@ export function createReader(db: Database) {
       const stream = names.stream(row[2]);
       records[i] = {
         position: row[0],
-        id: row[1],
+        id: eventIdFromColumn(row[1]),
         topic: stream.topic,
         key: stream.key,
         version: row[3],
