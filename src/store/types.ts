@@ -29,11 +29,8 @@ export interface AppendResult {
   duplicate: boolean;
 }
 
-/**
- * A stored event with its data and metadata still as the JSON text the store holds,
- * so output can copy them out without parsing them again.
- */
-export interface EventRecord {
+/** The fields every stored event has besides its data and metadata. */
+export interface EventEnvelope {
   position: number;
   id: string;
   topic: string;
@@ -43,21 +40,20 @@ export interface EventRecord {
   schemaVersion: number | null;
   /** Recorded time, ms since the epoch (UTC). */
   time: number;
+}
+
+/**
+ * A stored event with its data and metadata still as the JSON text the store holds,
+ * so output can copy them out without parsing them again.
+ */
+export interface EventRecord extends EventEnvelope {
   dataJson: string;
   /** `{}` when the event has no metadata. */
   metadataJson: string;
 }
 
 /** A stored event with data and metadata parsed. */
-export interface StoredEvent {
-  position: number;
-  id: string;
-  topic: string;
-  key: string | null;
-  version: number;
-  type: string;
-  schemaVersion: number | null;
-  time: number;
+export interface StoredEvent extends EventEnvelope {
   data: unknown;
   metadata: JsonObject;
 }
