@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect } from 'vitest';
-import { appendEvents, it, readEvents, runEvlog, SHOP_EVENTS, useSharedStore } from './support/run-evlog.js';
+import { appendEvents, EVLOG_BIN, it, readEvents, runEvlog, SHOP_EVENTS, useSharedStore } from './support/run-evlog.js';
 
 const ORDER = { topic: 'orders', key: 'order-1', type: 'OrderPlaced', data: { total: 1 } };
 
@@ -195,26 +196,50 @@ describe.concurrent('a store written by a newer evlog', () => {
 });
 
 describe.concurrent('a read-only store file', () => {
-  // chmod does not stop root from writing, so as root the refusal cannot be observed.
-  it.skipIf(isRoot)('refuses appends and leaves the store as it was (skipped as root)', async ({ db }) => {
-    await appendEvents(db, [ORDER]);
+  // chmod does not stop root from writing: as root, evlog runs as the unprivileged user
+  // nobody, in a folder that user may write (SQLite creates -wal and -shm files there).
+  const user = isRoot ? { uid: 65534, gid: 65534 } : undefined;
+  // ...which needs node and this checkout to be reachable for that user.
+  const canRun =
+    !user ||
+    spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(EVLOG_BIN)})`], user).status === 0;
+
+  function readOnlyStore(tmp: string, db: string, folderWritable: boolean): void {
     chmodSync(db, 0o444);
+    chmodSync(tmp, folderWritable ? 0o777 : 0o555);
+  }
+
+  it.skipIf(!canRun)('refuses appends and leaves the store as it was', async ({ tmp, db }) => {
+    await appendEvents(db, [ORDER]);
+    readOnlyStore(tmp, db, true);
     const before = readFileSync(db);
-    const result = await runEvlog(['append', 'orders', '{"total":2}', '-t', 'OrderPlaced', '--db', db]);
-    expect(result.code).not.toBe(0);
-    expect(result.stderr).toMatch(/read-only/);
+    const result = await runEvlog(['append', 'orders', '{"total":2}', '-t', 'OrderPlaced', '--db', db], { user });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/the store is read-only/);
     expect(readFileSync(db).equals(before)).toBe(true);
   });
 
-  it.skipIf(isRoot)('can still be read (skipped as root)', async ({ db }) => {
+  it.skipIf(!canRun)('can still be read', async ({ tmp, db }) => {
     await appendEvents(db, [ORDER]);
-    chmodSync(db, 0o444);
-    const tail = await runEvlog(['tail', '-o', '{position} {type}', '--db', db]);
-    expect(tail.code).toBe(0);
+    readOnlyStore(tmp, db, true);
+    const tail = await runEvlog(['tail', '-o', '{position} {type}', '--db', db], { user });
+    expect(tail.stderr).toBe('');
     expect(tail.stdout).toBe('1 OrderPlaced\n');
-    const stats = await runEvlog(['stats', '--json', '--db', db]);
+    const stats = await runEvlog(['stats', '--json', '--db', db], { user });
     expect(stats.code).toBe(0);
     expect(JSON.parse(stats.stdout)).toMatchObject({ events: 1 });
+  });
+
+  it.skipIf(!canRun)('in a read-only folder, says why it cannot be read', async ({ tmp, db }) => {
+    await appendEvents(db, [ORDER]);
+    readOnlyStore(tmp, db, false);
+    try {
+      const tail = await runEvlog(['tail', '--db', db], { user });
+      expect(tail.code).toBe(1);
+      expect(tail.stderr).toContain('the file and its folder are read-only');
+    } finally {
+      chmodSync(tmp, 0o700);
+    }
   });
 });
 

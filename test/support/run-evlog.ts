@@ -31,6 +31,8 @@ export interface RunOptions {
   cwd?: string;
   /** Kill the process after this long (ms) and fail loudly instead of hanging the suite. */
   timeoutMs?: number;
+  /** Run as this user and group (root only): lets tests observe file permissions. */
+  user?: { uid: number; gid: number };
 }
 
 export interface RunningEvlog {
@@ -61,6 +63,7 @@ export function startEvlog(args: readonly string[], options: RunOptions = {}): R
     cwd: options.cwd,
     env: childEnv(options.env),
     stdio: ['pipe', 'pipe', 'pipe'],
+    ...options.user,
   });
   let stdout = '';
   let stderr = '';
