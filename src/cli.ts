@@ -23,7 +23,7 @@ export function buildProgram(io: CommandIo): Command {
     .option('--no-color', 'no colours (also: NO_COLOR=1)')
     .option('-q, --quiet', 'print only results and errors')
     .helpOption('-h, --help', 'show help')
-    .addHelpCommand(false)
+    .helpCommand('help [command]', 'show help for a command')
     .addHelpText(
       'after',
       `
@@ -74,21 +74,20 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (error) {
-    return reportError(error, io, argv.includes('--json'));
+    const command = program.commands.find((sub) => argv.includes(sub.name()));
+    return reportError(error, io, argv.includes('--json'), command?.name());
   }
 }
 
-function reportError(error: unknown, io: CommandIo, json: boolean): number {
+function reportError(error: unknown, io: CommandIo, json: boolean, commandName?: string): number {
   if (error instanceof OutputClosedError) return 0;
   if (error instanceof CommanderError) {
     if (error.exitCode === 0) return 0;
     if (error.code === 'commander.help' || error.code === 'commander.helpDisplayed') return 2;
-    const message = error.message.replace(/^error: /, '');
-    return writeError(
-      new EvlogError('usage', message, { hint: 'see `evlog --help` or `evlog <command> --help`' }),
-      io,
-      json,
-    );
+    // Commander puts its suggestion on a line of its own: keep the error to one line.
+    const message = error.message.replace(/^error: /, '').replace(/\n\(Did you mean (.+)\?\)$/, ' (did you mean $1?)');
+    const help = commandName ? `evlog ${commandName} --help` : 'evlog --help';
+    return writeError(new EvlogError('usage', message, { hint: `see \`${help}\`` }), io, json);
   }
   if (error instanceof EvlogError) return writeError(error, io, json);
   const unexpected = new EvlogError(
