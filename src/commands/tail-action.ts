@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { EvlogError } from '../errors.js';
-import { parseDuration } from '../input/parse-range.js';
+import { parseDuration, parseUntil } from '../input/parse-range.js';
 import { createColors } from '../output/color.js';
 import { createEventFormatter, type EventFormatter } from '../output/format-event.js';
 import { createLineWriter, type LineWriter } from '../output/line-writer.js';
@@ -21,6 +21,9 @@ const count = z.coerce
   .number({ error: 'must be a whole number' })
   .check(z.int('must be a whole number'), z.nonnegative('must be 0 or more'));
 
+/** With --follow --until <time>: how long past that time to wait for a writer whose clock lags. */
+const CLOCK_SKEW_MS = 1000;
+
 const optionsSchema = z.extend(eventFilterOptionsSchema, {
   lines: z.optional(count),
   follow: z.optional(z.boolean()),
@@ -39,6 +42,7 @@ async function tail(
   writer: LineWriter,
   options: TailOptions,
   idleMs: number | undefined,
+  untilTime: number | undefined,
 ): Promise<void> {
   let remaining = options.limit ?? Number.POSITIVE_INFINITY;
   const print = async (records: EventRecord[]) => {
@@ -49,49 +53,62 @@ async function tail(
     }
   };
 
-  // Everything up to this head is the initial output; what comes after is followed.
-  const head = (await store.head()).position;
-  const initial: EventFilter = { ...filter, untilPosition: Math.min(filter.untilPosition ?? head, head) };
-  if (filter.fromPosition !== undefined && options.lines === undefined) {
-    for await (const page of readAllEvents(store, initial)) {
-      await print(page);
-      if (remaining <= 0) break;
-      await writer.flush();
-    }
-  } else {
-    const wanted = Math.min(options.lines ?? 10, remaining);
-    if (wanted > 0) {
-      const last = await store.readEvents(initial, { direction: 'backward', limit: wanted });
-      await print(last.reverse());
-    }
-  }
-  await writer.flush();
-  if (!options.follow || remaining <= 0) return;
-
-  let cursor = Math.max(head, (filter.fromPosition ?? 1) - 1);
-  const end = filter.untilPosition ?? Number.POSITIVE_INFINITY;
-  let lastEventAt = context.io.now();
-  const commits = waitForCommit(store);
+  // With --follow, watch before reading the head, so that no commit can fall between the two.
+  const commits = options.follow ? waitForCommit(store) : undefined;
   try {
-    while (remaining > 0 && cursor < end) {
-      const idleLeft = idleMs === undefined ? undefined : idleMs - (context.io.now() - lastEventAt);
-      if (idleLeft !== undefined && idleLeft <= 0) return;
-      await commits.next(idleLeft);
-      const newHead = (await store.head()).position;
-      if (newHead <= cursor) continue;
-      const range: EventFilter = { ...filter, untilPosition: Math.min(newHead, end) };
-      let printed = false;
-      for await (const page of readAllEvents(store, range, { after: cursor })) {
+    // Everything up to this head is the initial output; what comes after is followed.
+    const head = (await store.head()).position;
+    const initial: EventFilter = { ...filter, untilPosition: Math.min(filter.untilPosition ?? head, head) };
+    if (filter.fromPosition !== undefined && options.lines === undefined) {
+      for await (const page of readAllEvents(store, initial)) {
         await print(page);
-        printed = true;
         if (remaining <= 0) break;
+        await writer.flush();
       }
-      await writer.flush();
-      if (printed) lastEventAt = context.io.now();
-      cursor = Math.min(newHead, end);
+    } else {
+      const wanted = Math.min(options.lines ?? 10, remaining);
+      if (wanted > 0) {
+        const last = await store.readEvents(initial, { direction: 'backward', limit: wanted });
+        await print(last.reverse());
+      }
+    }
+    await writer.flush();
+    if (!commits || remaining <= 0) return;
+
+    let cursor = Math.max(head, (filter.fromPosition ?? 1) - 1);
+    let lastEventAt = context.io.now();
+    for (;;) {
+      const newHead = (await store.head()).position;
+      // --until <time> stays a time while following: the end is the last event recorded at or
+      // before it, and once an event after it exists (or the clock is past it), no more can come.
+      let end = filter.untilPosition ?? Number.POSITIVE_INFINITY;
+      let ended = false;
+      if (untilTime !== undefined) {
+        end = await store.findPositionAtOrBefore(untilTime);
+        ended = end < newHead || context.io.now() > untilTime + CLOCK_SKEW_MS;
+      }
+      const upTo = Math.min(newHead, end);
+      if (upTo > cursor) {
+        let printed = false;
+        for await (const page of readAllEvents(store, { ...filter, untilPosition: upTo }, { after: cursor })) {
+          await print(page);
+          printed = true;
+          if (remaining <= 0) break;
+        }
+        await writer.flush();
+        if (printed) lastEventAt = context.io.now();
+        cursor = upTo;
+      }
+      if (remaining <= 0 || ended || (untilTime === undefined && cursor >= end)) return;
+      const now = context.io.now();
+      const idleLeft = idleMs === undefined ? Number.POSITIVE_INFINITY : idleMs - (now - lastEventAt);
+      if (idleLeft <= 0) return;
+      const untilLeft = untilTime === undefined ? Number.POSITIVE_INFINITY : untilTime + CLOCK_SKEW_MS + 1 - now;
+      const wait = Math.min(idleLeft, untilLeft);
+      await commits.next(Number.isFinite(wait) ? wait : undefined);
     }
   } finally {
-    commits.stop();
+    commits?.stop();
   }
 }
 
@@ -122,6 +139,8 @@ export const run: CommandRun = async (context, args, raw) => {
   const options = parseOptions(optionsSchema, raw, { lines: '--lines', idle: '--idle' });
   if (options.idle !== undefined && !options.follow) throw new EvlogError('usage', '--idle works with --follow');
   const idleMs = options.idle === undefined ? undefined : parseDuration(options.idle, '--idle');
+  const until = options.until === undefined ? undefined : parseUntil(options.until);
+  const untilTime = options.follow && until?.kind === 'time' ? until.time : undefined;
   const format = options.format ?? (context.globals.json ? 'json' : 'pretty');
   const colors = createColors({ isTTY: io.stdout.isTTY, env: io.env, noColorFlag: context.globals.color === false });
   const formatter = createEventFormatter(format, colors);
@@ -130,7 +149,7 @@ export const run: CommandRun = async (context, args, raw) => {
     if (!options.follow) await checkSourcesExist(store, filter);
     const writer = createLineWriter(io.stdout);
     try {
-      await tail(context, store, filter, formatter, writer, options, idleMs);
+      await tail(context, store, filter, formatter, writer, options, idleMs, untilTime);
     } finally {
       writer.dispose();
     }
