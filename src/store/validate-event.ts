@@ -4,6 +4,9 @@ import type { ExpectedVersion, NewEvent } from './types.js';
 /** 1 MiB: the default limit on an event's data plus metadata, as stored JSON. */
 export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
 
+/** The largest time a Date can hold (year 275760). */
+const MAX_TIME = 8.64e15;
+
 const TOPIC_PATTERN = /^[A-Za-z0-9._-]{1,249}$/;
 const TYPE_PATTERN = /^[A-Za-z_][A-Za-z0-9_.:-]{0,199}$/;
 const MAX_KEY_LENGTH = 1024;
@@ -126,7 +129,7 @@ export function prepareEvent(event: NewEvent, maxEventBytes: number = DEFAULT_MA
     }
   }
   const time = event.time;
-  if (time !== undefined && !(Number.isSafeInteger(time) && time >= 0)) {
+  if (time !== undefined && !(Number.isSafeInteger(time) && time >= 0 && time <= MAX_TIME)) {
     throw new EvlogError('invalid', `invalid recorded time ${JSON.stringify(time)}`);
   }
   return {

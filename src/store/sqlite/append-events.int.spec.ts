@@ -149,6 +149,26 @@ describe('recorded time', () => {
   });
 });
 
+describe('imported times', () => {
+  it('refuses a time in the future, which would stamp every later event with it', async () => {
+    const clock = manualClock();
+    const store = stores.open({ clock: clock.now });
+    const error = await rejection(
+      store.appendEvents([{ ...placed('a'), time: clock.now() + 3_600_000 }], { preserveTime: true }),
+    );
+    expect(error.code).toBe('invalid');
+    expect(error.message).toContain('is in the future');
+    await store.appendEvents([{ ...placed('a'), time: clock.now() + 30_000 }], { preserveTime: true });
+    expect(await store.head()).toMatchObject({ position: 1, time: clock.now() + 30_000 });
+  });
+
+  it('refuses a time no date can hold', async () => {
+    const store = stores.open();
+    const error = await rejection(store.appendEvents([{ ...placed('a'), time: 9e15 }], { preserveTime: true }));
+    expect(error.message).toBe('invalid recorded time 9000000000000000');
+  });
+});
+
 describe('input checks', () => {
   it.each([
     [{ topic: 'has space', type: 'T', data: 1 }, 'invalid topic'],

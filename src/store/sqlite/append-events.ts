@@ -6,6 +6,9 @@ import type { AppendOptions, AppendResult, ExpectedVersion, NewEvent } from '../
 import { type PreparedEvent, prepareEvent } from '../validate-event.js';
 import { storedEventId } from './event-id.js';
 
+/** How far in the future an imported time may be: clocks of two machines disagree a little. */
+const FUTURE_TIME_ALLOWANCE_MS = 60_000;
+
 interface StreamState {
   streamId: number;
   version: number;
@@ -138,7 +141,16 @@ export function createAppender(db: Database, options: AppenderOptions) {
     checkExpectedVersion(event.expect, stream.version, event.topic, event.key);
     const position = tx.position + 1;
     const version = stream.version + 1;
-    const wanted = preserveTime && event.time !== undefined ? event.time : options.clock();
+    const now = options.clock();
+    if (preserveTime && event.time !== undefined && event.time > now + FUTURE_TIME_ALLOWANCE_MS) {
+      // Time never goes backwards, so one future time would stamp every later event with it.
+      throw new EvlogError(
+        'invalid',
+        `recorded time ${new Date(event.time).toISOString()} is in the future (now ${new Date(now).toISOString()})`,
+        { hint: "fix the source's clock or the time in the input; recorded times never go backwards" },
+      );
+    }
+    const wanted = preserveTime && event.time !== undefined ? event.time : now;
     // Recorded time never goes backwards with position: a clock step back reuses the last time.
     const time = Math.max(wanted, tx.time);
     const id = callerId ?? uuidv7();
