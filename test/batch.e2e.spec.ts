@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 import {
@@ -9,6 +9,7 @@ import {
   runEvlog,
   runEvlogIntoClosedPipe,
   type StoredEventJson,
+  startEvlog,
   toNdjson,
 } from './support/run-evlog.js';
 
@@ -236,5 +237,35 @@ describe.concurrent('append --batch --on-invalid skip', () => {
     });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('ignore');
+  });
+});
+
+describe.concurrent('append --batch from a slow producer', () => {
+  it('does not hold the store while its input is still coming', async ({ db }) => {
+    const batch = startEvlog(['append', 'slow', '--batch', '--db', db], {
+      input: `${JSON.stringify({ type: 'A', data: {} })}\n`,
+      keepStdinOpen: true,
+    });
+    // Another writer gets through at once instead of waiting for the batch's input to end.
+    const started = Date.now();
+    const other = await runEvlog(['append', 'other', '{}', '-t', 'X', '--db', db]);
+    expect(other.code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5000);
+    batch.child.stdin?.end(`${JSON.stringify({ type: 'B', data: {} })}\n`);
+    expect((await batch.result).code).toBe(0);
+    const events = await readEvents(db);
+    expect(events.map((e) => `${e.topic} ${e.type}`)).toEqual(['other X', 'slow A', 'slow B']);
+  });
+});
+
+describe.concurrent('a failed write command', () => {
+  it.for([
+    { name: 'a missing batch file', args: ['append', 'orders', '--batch', 'nope.ndjson'], code: 5 },
+    { name: 'an invalid topic', args: ['append', 'bad topic', '{}', '-t', 'A'], code: 3 },
+    { name: 'malformed data', args: ['append', 'orders', '{oops', '-t', 'A'], code: 3 },
+  ])('creates no store for $name', async ({ args, code }, { tmp, db }) => {
+    const result = await runEvlog([...args, '--db', db], { cwd: tmp });
+    expect(result.code).toBe(code);
+    expect(existsSync(db)).toBe(false);
   });
 });

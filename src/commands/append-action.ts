@@ -2,11 +2,11 @@ import * as z from 'zod/mini';
 import { EvlogError } from '../errors.js';
 import { parseJson } from '../input/parse-json.js';
 import { readAllText } from '../input/read-lines.js';
-import type { AppendResult, ExpectedVersion, JsonObject } from '../store/index.js';
-import { formatStreamName } from '../store/index.js';
+import type { AppendResult, ExpectedVersion, JsonObject, NewEvent } from '../store/index.js';
+import { formatStreamName, prepareEvent } from '../store/index.js';
 import { appendBatchInput } from './batch-input.js';
 import type { CommandRun } from './command-action.js';
-import { type CommandContext, wantsJson, withStore } from './context.js';
+import { type CommandContext, maxEventBytesFor, wantsJson, withStore } from './context.js';
 import { parseOptions } from './parse-options.js';
 
 const nonEmpty = z.string().check(z.minLength(1, 'cannot be empty'));
@@ -48,21 +48,19 @@ async function appendOne(
     if (dataText.trim() === '') throw new EvlogError('invalid', 'no data on stdin');
   }
   const data = parseJson(dataText, 'the event data');
-  const expect = parseExpect(options.expect ?? 'any');
-  const results = await withStore(context, { create: true }, (store) =>
-    store.appendEvents([
-      {
-        topic,
-        key: options.key ?? null,
-        type: options.type as string,
-        data,
-        metadata: metadataFromOptions(options),
-        id: options.id,
-        expect,
-        schemaVersion: options.schemaVersion ?? null,
-      },
-    ]),
-  );
+  const event: NewEvent = {
+    topic,
+    key: options.key ?? null,
+    type: options.type as string,
+    data,
+    metadata: metadataFromOptions(options),
+    id: options.id,
+    expect: parseExpect(options.expect ?? 'any'),
+    schemaVersion: options.schemaVersion ?? null,
+  };
+  // Checked before the store is opened, so that bad input never creates a store file.
+  prepareEvent(event, maxEventBytesFor(context));
+  const results = await withStore(context, { create: true }, (store) => store.appendEvents([event]));
   printResults(context, results);
 }
 
@@ -71,15 +69,13 @@ async function appendBatch(context: CommandContext, topic: string | undefined, o
     throw new EvlogError('usage', '--type and --id apply to a single event; in a batch each line has its own');
   }
   const source = options.batch === true ? '-' : (options.batch as string);
-  const { results, skipped } = await withStore(context, { create: true }, (store) =>
-    appendBatchInput(context, store, {
-      source,
-      defaults: { topic, key: options.key },
-      onInvalid: options.onInvalid,
-      keepTime: false,
-      progressLabel: 'appending',
-    }),
-  );
+  const { results, skipped } = await appendBatchInput(context, {
+    source,
+    defaults: { topic, key: options.key },
+    onInvalid: options.onInvalid,
+    keepTime: false,
+    progressLabel: 'appending',
+  });
   printResults(context, results, skipped);
 }
 

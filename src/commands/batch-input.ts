@@ -1,11 +1,12 @@
 import { statSync } from 'node:fs';
 import { EvlogError } from '../errors.js';
 import { type EventDefaults, eventFromJson } from '../input/event-from-json.js';
+import { localInputFile } from '../input/local-input-file.js';
 import { parseJson } from '../input/parse-json.js';
 import { type InputLine, readInputLines } from '../input/read-lines.js';
 import { startProgress } from '../output/progress.js';
 import { type AppendResult, type EventStore, type NewEvent, prepareEvent } from '../store/index.js';
-import { type CommandContext, maxEventBytesFor } from './context.js';
+import { type CommandContext, maxEventBytesFor, withStore } from './context.js';
 
 const BATCH_SIZE = 1000;
 const MAX_WARNINGS = 20;
@@ -23,9 +24,24 @@ export interface BatchInputOptions {
 /**
  * Reads NDJSON (or a JSON array, such as a CloudEvents batch) and appends it all in one
  * transaction. A bad line aborts everything and is named by its line number, unless
- * `onInvalid` is 'skip'; then it is reported on stderr and the rest is appended.
+ * `onInvalid` is 'skip'; then it is reported on stderr and the rest is appended. The input
+ * is made local (stdin copied to a file) before the store is opened.
  */
 export async function appendBatchInput(
+  context: CommandContext,
+  options: BatchInputOptions,
+): Promise<{ results: AppendResult[]; skipped: number }> {
+  const input = await localInputFile(options.source, context.io.stdin);
+  try {
+    return await withStore(context, { create: true }, (store) =>
+      appendFromFile(context, store, { ...options, source: input.path }),
+    );
+  } finally {
+    input.dispose();
+  }
+}
+
+async function appendFromFile(
   context: CommandContext,
   store: EventStore,
   options: BatchInputOptions,
@@ -34,7 +50,7 @@ export async function appendBatchInput(
   const maxEventBytes = maxEventBytesFor(context);
   const lineOfEvent: number[] = [];
   let skipped = 0;
-  const totalBytes = options.source === '-' ? 0 : (statSync(options.source, { throwIfNoEntry: false })?.size ?? 0);
+  const totalBytes = statSync(options.source, { throwIfNoEntry: false })?.size ?? 0;
   const progress = await startProgress(io.stderr, {
     total: totalBytes,
     label: options.progressLabel,
@@ -58,7 +74,7 @@ export async function appendBatchInput(
   async function* batches(): AsyncGenerator<NewEvent[]> {
     let batch: NewEvent[] = [];
     let bytesRead = 0;
-    for await (const input of jsonValues(readInputLines(options.source, io.stdin))) {
+    for await (const input of jsonValues(readInputLines(options.source))) {
       bytesRead += input.bytes;
       try {
         const event = eventFromJson(parseJson(input.text, 'the line'), options.defaults, options.keepTime);

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { appendBatchInput } from './batch-input.js';
 import type { CommandRun } from './command-action.js';
-import { wantsJson, withStore } from './context.js';
+import { wantsJson } from './context.js';
 import { parseOptions } from './parse-options.js';
 
 const optionsSchema = z.object({
@@ -12,15 +12,13 @@ const optionsSchema = z.object({
 export const run: CommandRun = async (context, args, raw) => {
   const { io } = context;
   const options = parseOptions(optionsSchema, raw);
-  const { results, skipped } = await withStore(context, { create: true }, (store) =>
-    appendBatchInput(context, store, {
-      source: args[0] as string,
-      defaults: { topic: options.topic },
-      onInvalid: options.onInvalid,
-      keepTime: true,
-      progressLabel: 'importing',
-    }),
-  );
+  const { results, skipped } = await appendBatchInput(context, {
+    source: args[0] as string,
+    defaults: { topic: options.topic },
+    onInvalid: options.onInvalid,
+    keepTime: true,
+    progressLabel: 'importing',
+  });
   const imported = results.filter((r) => !r.duplicate).length;
   const summary = { imported, duplicates: results.length - imported, skipped };
   if (wantsJson(context)) io.stdout.write(`${JSON.stringify(summary)}\n`);

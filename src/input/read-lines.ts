@@ -9,14 +9,20 @@ export interface InputLine {
   number: number;
 }
 
-/** The lines of a file, or of stdin for '-'. A missing file is a not-found error. */
-export async function* readInputLines(source: string, stdin: Readable): AsyncGenerator<InputLine> {
-  const stream = source === '-' ? stdin : await openFile(source);
+/** The lines of a file. A missing file is a not-found error. */
+export async function* readInputLines(path: string): AsyncGenerator<InputLine> {
+  const stream = await openFile(path);
   const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
   let number = 0;
-  for await (const text of lines) {
-    number++;
-    yield { text, number };
+  try {
+    for await (const text of lines) {
+      number++;
+      yield { text, number };
+    }
+  } finally {
+    // Stopping early (a bad line) must not leave the file open.
+    lines.close();
+    stream.destroy();
   }
 }
 

@@ -31,6 +31,8 @@ export interface RunOptions {
   cwd?: string;
   /** Kill the process after this long (ms) and fail loudly instead of hanging the suite. */
   timeoutMs?: number;
+  /** Keep stdin open after `input`, for the test to write more and end it (`child.stdin`). */
+  keepStdinOpen?: boolean;
   /** Run as this user and group (root only): lets tests observe file permissions. */
   user?: { uid: number; gid: number };
 }
@@ -85,7 +87,8 @@ export function startEvlog(args: readonly string[], options: RunOptions = {}): R
   });
   // A child that exits before reading stdin makes the write fail with EPIPE: that is fine.
   child.stdin?.on('error', () => {});
-  child.stdin?.end(options.input ?? '');
+  if (options.keepStdinOpen) child.stdin?.write(options.input ?? '');
+  else child.stdin?.end(options.input ?? '');
 
   const timeoutMs = options.timeoutMs ?? 20_000;
   const result = new Promise<RunResult>((resolve, reject) => {
