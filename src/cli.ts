@@ -113,8 +113,10 @@ function writeError(error: EvlogError, io: CommandIo, json: boolean): number {
  */
 export function processIo(): CommandIo {
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-    process.exit(process.exitCode ?? 0);
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    // A full disk or a broken device: say so in one line, as for any other failure.
+    process.stderr.write(`evlog: cannot write the output: ${error.message}\n`);
+    process.exit(1);
   });
   return {
     stdout: process.stdout,

@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { EvlogError } from '../errors.js';
 import { parseJson } from '../input/parse-json.js';
 import { readAllText } from '../input/read-lines.js';
+import { createLineWriter } from '../output/line-writer.js';
 import type { AppendResult, ExpectedVersion, JsonObject, NewEvent } from '../store/index.js';
 import { formatStreamName, prepareEvent } from '../store/index.js';
 import { appendBatchInput } from './batch-input.js';
@@ -61,7 +62,7 @@ async function appendOne(
   // Checked before the store is opened, so that bad input never creates a store file.
   prepareEvent(event, maxEventBytesFor(context));
   const results = await withStore(context, { create: true }, (store) => store.appendEvents([event]));
-  printResults(context, results);
+  await printResults(context, results);
 }
 
 async function appendBatch(context: CommandContext, topic: string | undefined, options: AppendOptions) {
@@ -76,7 +77,7 @@ async function appendBatch(context: CommandContext, topic: string | undefined, o
     keepTime: false,
     progressLabel: 'appending',
   });
-  printResults(context, results, skipped);
+  await printResults(context, results, skipped);
 }
 
 /** --expect: a version number, none, exists or any. */
@@ -98,14 +99,28 @@ function metadataFromOptions(options: AppendOptions): JsonObject {
   return metadata;
 }
 
-function printResults(context: CommandContext, results: AppendResult[], skipped = 0): void {
+async function printResults(context: CommandContext, results: AppendResult[], skipped = 0): Promise<void> {
   const { io } = context;
   if (wantsJson(context)) {
-    let out = '';
-    for (const r of results) {
-      out += `${JSON.stringify({ position: r.position, id: r.id, topic: r.topic, key: r.key, version: r.version, duplicate: r.duplicate })}\n`;
+    // Line by line through the writer: a million results never become one string.
+    const writer = createLineWriter(io.stdout);
+    try {
+      for (const r of results) {
+        await writer.line(
+          JSON.stringify({
+            position: r.position,
+            id: r.id,
+            topic: r.topic,
+            key: r.key,
+            version: r.version,
+            duplicate: r.duplicate,
+          }),
+        );
+      }
+      await writer.flush();
+    } finally {
+      writer.dispose();
     }
-    io.stdout.write(out);
     return;
   }
   if (context.globals.quiet) return;

@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { EvlogError } from '../errors.js';
 import { OutputClosedError } from './output-closed-error.js';
 
 const FLUSH_AT = 64 * 1024;
@@ -10,13 +11,19 @@ const FLUSH_AT = 64 * 1024;
 export function createLineWriter(stream: Writable) {
   let buffer = '';
   let closed = false;
+  let failure: Error | undefined;
   const onError = (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') closed = true;
+    else failure = error;
+  };
+  const throwIfBroken = () => {
+    if (closed) throw new OutputClosedError();
+    if (failure) throw new EvlogError('failure', `cannot write the output: ${failure.message}`);
   };
   stream.on('error', onError);
 
   async function flush(): Promise<void> {
-    if (closed) throw new OutputClosedError();
+    throwIfBroken();
     if (buffer === '') return;
     const chunk = buffer;
     buffer = '';
@@ -33,7 +40,7 @@ export function createLineWriter(stream: Writable) {
         stream.on('close', done);
       });
     }
-    if (closed) throw new OutputClosedError();
+    throwIfBroken();
   }
 
   return {

@@ -41,6 +41,11 @@ export function openStore(path: string, options: OpenStoreOptions = {}): EventSt
       hint: 'create one with `evlog init`, or point to one with --db <path> or EVLOG_DB',
     });
   }
+  if (!exists && !fileExistsQuietly(dirname(resolve(path)))) {
+    throw new EvlogError('not_found', `cannot create ${path}: the folder ${dirname(path)} does not exist`, {
+      hint: 'create the folder first, or choose another path with --db',
+    });
+  }
   const writable = !exists || isWritable(path);
   if (!writable) checkReadableInPlace(path);
   let db: Database.Database;

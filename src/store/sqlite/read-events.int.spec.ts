@@ -47,6 +47,7 @@ describe('reading events', () => {
     ['a stream in a range', { stream: { topic: 'orders', key: 'o-1' }, fromPosition: 2 }, [4]],
     ['data equal to a number or its text', { where: [{ path: ['customer', 'id'], value: '42' }] }, [1, 3]],
     ['data equal to a string', { where: [{ path: ['carrier'], value: 'dhl' }] }, [4]],
+    ['a number only as JSON writes it', { where: [{ path: ['amount'], value: '0x5' }] }, []],
     ['data equal to true', { where: [{ path: ['ok'], value: 'true' }] }, [2]],
     ['data equal to null', { where: [{ path: ['note'], value: 'null' }] }, [6]],
     ['data in an array', { where: [{ path: ['lines', '0', 'sku'], value: 'mug' }] }, [4]],

@@ -189,6 +189,8 @@ function placeholders(values: readonly unknown[]): string {
   return values.map(() => '?').join(', ');
 }
 
+const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
+
 /** `customer.id=42` matches the string "42" and the number 42; true, false and null match themselves. */
 function dataConditionSql(condition: DataCondition): [string, unknown[]] {
   const path = jsonPath(condition.path);
@@ -198,7 +200,7 @@ function dataConditionSql(condition: DataCondition): [string, unknown[]] {
   if (value === 'true' || value === 'false' || value === 'null') {
     alternatives.push('json_type(e.data, ?) = ?');
     params.push(path, value);
-  } else if (value.trim() !== '' && Number.isFinite(Number(value))) {
+  } else if (JSON_NUMBER.test(value)) {
     alternatives.push("(json_type(e.data, ?) IN ('integer', 'real') AND json_extract(e.data, ?) = ?)");
     params.push(path, path, Number(value));
   }
