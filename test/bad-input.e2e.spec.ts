@@ -259,22 +259,21 @@ describe.concurrent('--json errors', () => {
     },
     { what: 'an unknown topic', code: 'not_found', exit: 5, args: ['streams', 'nope'] },
     { what: 'a missing store', code: 'not_found', exit: 5, args: ['tail', '--db', 'missing.db'] },
-  ])(
-    '$what: code $code, exit $exit, a JSON error on stderr and nothing on stdout',
-    async ({ code, exit, args }, { tmp }) => {
-      const db = args.includes('--db') ? [] : ['--db', store()];
-      const result = await runEvlog([...args, ...db, '--json'], { cwd: tmp });
-      expect(result.code).toBe(exit);
-      expect(result.stdout).toBe('');
-      const lines = result.stderr.trimEnd().split('\n');
-      expect(lines[0]).toMatch(/^evlog: /);
-      const jsonLines = lines.filter((line) => line.startsWith('{'));
-      expect(jsonLines).toHaveLength(1);
-      const error = JSON.parse(jsonLines[0] ?? '');
-      expect(error).toEqual({ error: expect.objectContaining({ code, message: expect.any(String) }) });
-      expect(error.error.message).not.toBe('');
-    },
-  );
+  ])('$what: code $code, exit $exit, a JSON error on stderr and nothing on stdout', async ({ code, exit, args }, {
+    tmp,
+  }) => {
+    const db = args.includes('--db') ? [] : ['--db', store()];
+    const result = await runEvlog([...args, ...db, '--json'], { cwd: tmp });
+    expect(result.code).toBe(exit);
+    expect(result.stdout).toBe('');
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^evlog: /);
+    const jsonLines = lines.filter((line) => line.startsWith('{'));
+    expect(jsonLines).toHaveLength(1);
+    const error = JSON.parse(jsonLines[0] ?? '');
+    expect(error).toEqual({ error: expect.objectContaining({ code, message: expect.any(String) }) });
+    expect(error.error.message).not.toBe('');
+  });
 
   it('without --json an error is plain text only', async ({ tmp }) => {
     const result = await runEvlog(['tail', '--db', 'missing.db'], { cwd: tmp });
