@@ -6,6 +6,7 @@ import { demoCommand } from './commands/demo.js';
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
 import { initCommand } from './commands/init.js';
+import { schemaCommand } from './commands/schema.js';
 import { statsCommand } from './commands/stats.js';
 import { streamsCommand } from './commands/streams.js';
 import { tailCommand } from './commands/tail.js';
@@ -44,6 +45,7 @@ Start with:
     statsCommand(io),
     importCommand(io),
     exportCommand(io),
+    schemaCommand(io),
   ]) {
     program.addCommand(command);
   }
@@ -71,11 +73,24 @@ function configureRecursively(command: Command, io: CommandIo): void {
 export async function main(argv: string[], io: CommandIo): Promise<number> {
   const program = buildProgram(io);
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(routeVersionOption(argv), { from: 'user' });
     return 0;
   } catch (error) {
     return reportError(error, io, argv.includes('--json'));
   }
+}
+
+/**
+ * `evlog schema show <type> --version 2` means the schema version, but commander gives a
+ * `--version` anywhere on the line to the program (print evlog's version). Hand it to the
+ * subcommand under the name it reads.
+ */
+function routeVersionOption(argv: string[]): string[] {
+  const words = argv.filter((arg) => !arg.startsWith('-'));
+  if (words[0] !== 'schema' || words[1] !== 'show') return argv;
+  return argv.map((arg) =>
+    arg === '--version' ? '--schema-version' : arg.startsWith('--version=') ? `--schema-version=${arg.slice(10)}` : arg,
+  );
 }
 
 function reportError(error: unknown, io: CommandIo, json: boolean): number {

@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { EvlogError } from '../errors.js';
 import { parseJson } from '../input/parse-json.js';
 import { readAllText } from '../input/read-lines.js';
+import { createSchemaGuard } from '../schema/schema-guard.js';
 import type { AppendResult, ExpectedVersion, JsonObject } from '../store/index.js';
 import { formatStreamName } from '../store/index.js';
 import { appendBatchInput } from './batch-input.js';
@@ -49,20 +50,21 @@ async function appendOne(
   }
   const data = parseJson(dataText, 'the event data');
   const expect = parseExpect(options.expect ?? 'any');
-  const results = await withStore(context, { create: true }, (store) =>
-    store.appendEvents([
-      {
-        topic,
-        key: options.key ?? null,
-        type: options.type as string,
-        data,
-        metadata: metadataFromOptions(options),
-        id: options.id,
-        expect,
-        schemaVersion: options.schemaVersion ?? null,
-      },
-    ]),
-  );
+  const results = await withStore(context, { create: true }, async (store) => {
+    // Validated against the type's schema (if it has one) and stamped with its version.
+    const guard = await createSchemaGuard(store);
+    const event = await guard.check({
+      topic,
+      key: options.key ?? null,
+      type: options.type as string,
+      data,
+      metadata: metadataFromOptions(options),
+      id: options.id,
+      expect,
+      schemaVersion: options.schemaVersion ?? null,
+    });
+    return store.appendEvents([event]);
+  });
   printResults(context, results);
 }
 
