@@ -100,7 +100,7 @@ export function findViolations(validate: DataValidator, data: unknown): Violatio
     if (error.keyword === 'required') pointer += `/${String(error.params.missingProperty)}`;
     if (error.keyword === 'additionalProperties') pointer += `/${String(error.params.additionalProperty)}`;
     if (error.keyword === 'unevaluatedProperties') pointer += `/${String(error.params.unevaluatedProperty)}`;
-    const value = error.keyword === 'required' ? undefined : valueAt(data, error.instancePath);
+    const value = error.keyword === 'required' ? undefined : valueAt(data, pointer);
     let message = error.message ?? error.keyword;
     if (error.keyword === 'required') message = 'is required';
     if (error.keyword === 'additionalProperties' || error.keyword === 'unevaluatedProperties') {
