@@ -168,6 +168,18 @@ describe.concurrent('validation on append', () => {
     ]);
   });
 
+  it('in a batch, names the line that asks for a schema version the store does not have', async ({ db }) => {
+    await ok(['schema', 'register', 'OrderPlaced', schema('OrderPlaced.v1'), '--db', db]);
+    const lines = [
+      { topic: 'orders', type: 'OrderPlaced', data: order(1) },
+      { topic: 'orders', type: 'OrderPlaced', data: order(2), schemaVersion: 7 },
+    ];
+    const result = await runEvlog(['append', '--batch', '--db', db], { input: toNdjson(lines) });
+    expect(result.code).toBe(5);
+    expect(result.stderr).toContain('evlog: line 2: OrderPlaced has no schema version 7 (latest: 1)\n');
+    expect(await readEvents(db)).toEqual([]);
+  });
+
   it('in a strict store, refuses types without a schema, with a hint to register one', async ({ db }) => {
     await ok(['schema', 'register', 'OrderPlaced', schema('OrderPlaced.v1'), '--db', db]);
     await ok(['schema', 'strict', 'on', '--db', db]);

@@ -46,8 +46,12 @@ export async function appendBatchInput(
   });
 
   const reject = (line: number, error: unknown) => {
-    if (!(error instanceof EvlogError) || error.code !== 'invalid') throw error;
+    if (!(error instanceof EvlogError)) throw error;
     const details = error.details.map((detail) => `line ${line}: ${detail}`);
+    // Not a bad line but a missing schema version or the like: stop, naming the line.
+    if (error.code !== 'invalid') {
+      throw new EvlogError(error.code, `line ${line}: ${error.message}`, { hint: error.hint, details });
+    }
     if (options.onInvalid === 'abort') {
       throw new EvlogError('invalid', `line ${line}: ${error.message}`, {
         hint: 'nothing was appended; fix the line, or pass --on-invalid skip to append the other lines',
