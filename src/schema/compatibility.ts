@@ -76,7 +76,8 @@ export type ChangeKind =
   | 'all-of-member-removed'
   | 'not-added'
   | 'not-removed'
-  | 'not-changed';
+  | 'not-changed'
+  | 'unjudged-keyword-changed';
 
 /** The changes that make a reader reject some of the writer's data. */
 export const INCOMPATIBLE: ReadonlySet<ChangeKind> = new Set<ChangeKind>([
@@ -111,7 +112,27 @@ export const INCOMPATIBLE: ReadonlySet<ChangeKind> = new Set<ChangeKind>([
   'all-of-member-added',
   'not-added',
   'not-changed',
+  'unjudged-keyword-changed',
 ]);
+
+/**
+ * Keywords these rules do not reason about. A change to one is reported as incompatible
+ * rather than let through unseen; `none` registers such a change on purpose.
+ */
+const UNJUDGED_KEYWORDS = [
+  'if',
+  'then',
+  'else',
+  'dependentRequired',
+  'dependentSchemas',
+  'dependencies',
+  'propertyNames',
+  'contains',
+  'minContains',
+  'maxContains',
+  'unevaluatedItems',
+  'additionalItems',
+] as const;
 
 /** One difference between a writer's and a reader's schema, at a path into the data. */
 export interface SchemaChange {
@@ -172,6 +193,11 @@ function compare(
   const ws: SchemaObject = w === true ? {} : w;
   const rs: SchemaObject = r;
 
+  for (const keyword of UNJUDGED_KEYWORDS) {
+    if (keyword === 'additionalItems' && (Array.isArray(ws.items) || Array.isArray(rs.items))) continue;
+    if (canonical(ws[keyword]) !== canonical(rs[keyword]))
+      out.push({ kind: 'unjudged-keyword-changed', path, keyword });
+  }
   compareCombinations(writerSide, ws, readerSide, rs, path, out, seen);
   // anyOf/oneOf on either side: each alternative was compared whole, sibling keywords included.
   if (alternativesOf(ws) || alternativesOf(rs)) return;
@@ -459,9 +485,17 @@ function patternPropertiesOf(schema: SchemaObject): Record<string, JsonSchema> {
   return patterns !== null && typeof patterns === 'object' ? (patterns as Record<string, JsonSchema>) : {};
 }
 
+/**
+ * The schema for properties not declared: `additionalProperties`, or in 2020-12 style
+ * `unevaluatedProperties` (which closes a model the same way when it is false).
+ */
+function additionalOf(schema: SchemaObject): unknown {
+  return schema.additionalProperties ?? schema.unevaluatedProperties;
+}
+
 /** Open: any other property may appear with any value (no additionalProperties, no patternProperties). */
 function isOpen(schema: SchemaObject): boolean {
-  const additional = schema.additionalProperties;
+  const additional = additionalOf(schema);
   return (additional === undefined || additional === true) && Object.keys(patternPropertiesOf(schema)).length === 0;
 }
 
@@ -474,7 +508,7 @@ function partialSchemaFor(schema: SchemaObject, name: string): JsonSchema | unde
       // A pattern JavaScript cannot read matches nothing here.
     }
   }
-  const additional = schema.additionalProperties;
+  const additional = additionalOf(schema);
   return additional !== undefined && additional !== false ? (additional as JsonSchema) : undefined;
 }
 
@@ -569,8 +603,8 @@ function compareObjects(
     }
   }
 
-  const wAdditional = w.additionalProperties;
-  const rAdditional = r.additionalProperties;
+  const wAdditional = additionalOf(w);
+  const rAdditional = additionalOf(r);
   const wPermits = wAdditional !== false;
   const rPermits = rAdditional !== false;
   if (wPermits !== rPermits) {
@@ -756,6 +790,8 @@ export function describeChange(change: SchemaChange, direction: Direction): stri
       return backward ? `${at}: not added` : `${at}: not removed`;
     case 'not-changed':
       return `${at}: not changed`;
+    case 'unjudged-keyword-changed':
+      return `${at}: ${k} changed, and evlog cannot tell whether that is compatible`;
     default:
       return `${at}: ${change.kind}`;
   }

@@ -126,6 +126,20 @@ const CHANGES: [string, JsonSchema, JsonSchema, boolean, boolean][] = [
     false,
   ],
   ['title and description changed', open({}), { ...open({}), title: 'Order', description: 'an order' }, true, true],
+  [
+    'optional property added to a model closed by unevaluatedProperties',
+    { ...open({}), unevaluatedProperties: false },
+    { ...open({ note: id }), unevaluatedProperties: false },
+    true,
+    false,
+  ],
+  [
+    'a keyword these rules do not judge changed (dependentRequired)',
+    open({}),
+    { ...open({}), dependentRequired: { a: ['b'] } },
+    false,
+    false,
+  ],
 ];
 
 const MODES: CompatibilityMode[] = [

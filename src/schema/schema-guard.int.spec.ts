@@ -65,6 +65,14 @@ describe('validation on append, for library users and the CLI alike', () => {
     expect(error.message).toBe('OrderPlaced has no schema version 3 (latest: 1)');
   });
 
+  it('passes events of types without a schema through as they are, without a promise', async () => {
+    const store = stores.open();
+    const event = { topic: 't', type: 'Plain', data: { n: 1 } };
+    expect((await createSchemaGuard(store)).check(event)).toBe(event);
+    await registerSchema(store, 'OrderPlaced', v1);
+    expect((await createSchemaGuard(store)).check(event)).toBe(event);
+  });
+
   it('in a strict store, refuses a type without a schema with a hint to register one', async () => {
     const store = stores.open();
     await store.writeSetting(STRICT_SETTING, 'on');
