@@ -80,10 +80,13 @@ export function compileSchema(document: JsonSchema, label: string): DataValidato
     });
   }
   try {
-    // Compiled once per document and kept: the schema's $id must not clash between versions.
-    const { $id: _id, ...withoutId } = typeof document === 'object' ? document : { document };
-    const compiled = ajv.compile(typeof document === 'boolean' ? document : withoutId);
-    return compiled as unknown as DataValidator;
+    // Without its $id: Ajv keeps every compiled schema by id, and versions of a type share one.
+    let schema: JsonSchema = document;
+    if (typeof document === 'object') {
+      const { $id: _id, ...rest } = document;
+      schema = rest;
+    }
+    return ajv.compile(schema) as unknown as DataValidator;
   } catch (error) {
     throw new EvlogError(
       'invalid',
