@@ -6,6 +6,7 @@ import { demoCommand } from './commands/demo.js';
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
 import { initCommand } from './commands/init.js';
+import { schemaCommand } from './commands/schema.js';
 import { statsCommand } from './commands/stats.js';
 import { streamsCommand } from './commands/streams.js';
 import { tailCommand } from './commands/tail.js';
@@ -18,7 +19,8 @@ export function buildProgram(io: CommandIo): Command {
   const program = new Command('evlog')
     .description('a local event log: append, tail, replay and inspect events in one SQLite file')
     .version(packageJson.version, '--version', 'print the evlog version')
-    .option('--db <path>', 'the store file (default: $EVLOG_DB, then ./evlog.db)')
+    .option('--db <path>', 'the store file (default: $EVLOG_DB, then db in the config, then ./evlog.db)')
+    .option('--config <file>', 'the config file (default: evlog.config.mjs, .js or .json here or in a folder above)')
     .option('--json', 'machine output: one JSON object per line')
     .option('--no-color', 'no colours (also: NO_COLOR=1)')
     .option('-q, --quiet', 'print only results and errors')
@@ -44,6 +46,7 @@ Start with:
     statsCommand(io),
     importCommand(io),
     exportCommand(io),
+    schemaCommand(io),
   ]) {
     program.addCommand(command);
   }
@@ -71,12 +74,25 @@ function configureRecursively(command: Command, io: CommandIo): void {
 export async function main(argv: string[], io: CommandIo): Promise<number> {
   const program = buildProgram(io);
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(routeVersionOption(argv), { from: 'user' });
     return 0;
   } catch (error) {
     const command = program.commands.find((sub) => argv.includes(sub.name()));
     return reportError(error, io, argv.includes('--json'), command?.name());
   }
+}
+
+/**
+ * `evlog schema show <type> --version 2` means the schema version, but commander gives a
+ * `--version` anywhere on the line to the program (print evlog's version). Hand it to the
+ * subcommand under the name it reads.
+ */
+function routeVersionOption(argv: string[]): string[] {
+  const words = argv.filter((arg) => !arg.startsWith('-'));
+  if (words[0] !== 'schema' || words[1] !== 'show') return argv;
+  return argv.map((arg) =>
+    arg === '--version' ? '--schema-version' : arg.startsWith('--version=') ? `--schema-version=${arg.slice(10)}` : arg,
+  );
 }
 
 function reportError(error: unknown, io: CommandIo, json: boolean, commandName?: string): number {

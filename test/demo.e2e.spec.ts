@@ -19,6 +19,9 @@ describe.concurrent('evlog demo', () => {
     expect(result.stdout).toContain('order-2001');
     // The stale expectation is refused, and the tour shows why.
     expect(result.stdout).toMatch(/wrong expected version for orders\/order-2001/);
+    // The schema steps: the data-aware check finds the tour's own order, and a bad event is refused.
+    expect(result.stdout).toContain('rejects 1 of 16 stored OrderPlaced events');
+    expect(result.stdout).toContain('InventoryReserved v1: the data breaks its schema (2 violations)');
     expect(result.stdout).toContain(db);
     expect(result.stdout).not.toContain('\u001b[');
     const events = await readEvents(db);

@@ -3,6 +3,7 @@ import { EvlogError } from '../errors.js';
 import { parseJson } from '../input/parse-json.js';
 import { readAllText } from '../input/read-lines.js';
 import { createLineWriter } from '../output/line-writer.js';
+import { createSchemaGuard } from '../schema/schema-guard.js';
 import type { AppendResult, ExpectedVersion, JsonObject, NewEvent } from '../store/index.js';
 import { formatStreamName, prepareEvent } from '../store/index.js';
 import { appendBatchInput } from './batch-input.js';
@@ -61,7 +62,11 @@ async function appendOne(
   };
   // Checked before the store is opened, so that bad input never creates a store file.
   prepareEvent(event, maxEventBytesFor(context));
-  const results = await withStore(context, { create: true }, (store) => store.appendEvents([event]));
+  const results = await withStore(context, { create: true }, async (store) => {
+    // Validated against the type's schema (if it has one) and stamped with its version.
+    const guard = await createSchemaGuard(store);
+    return store.appendEvents([await guard.check(event)]);
+  });
   await printResults(context, results);
 }
 

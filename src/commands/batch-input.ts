@@ -5,6 +5,7 @@ import { localInputFile } from '../input/local-input-file.js';
 import { parseJson } from '../input/parse-json.js';
 import { type InputLine, readInputLines } from '../input/read-lines.js';
 import { startProgress } from '../output/progress.js';
+import { createSchemaGuard } from '../schema/schema-guard.js';
 import { type AppendResult, type EventStore, type NewEvent, prepareEvent } from '../store/index.js';
 import { type CommandContext, maxEventBytesFor, withStore } from './context.js';
 
@@ -48,6 +49,7 @@ async function appendFromFile(
 ): Promise<{ results: AppendResult[]; skipped: number }> {
   const { io } = context;
   const maxEventBytes = maxEventBytesFor(context);
+  const guard = await createSchemaGuard(store);
   const lineOfEvent: number[] = [];
   let skipped = 0;
   const totalBytes = statSync(options.source, { throwIfNoEntry: false })?.size ?? 0;
@@ -60,15 +62,21 @@ async function appendFromFile(
   });
 
   const reject = (line: number, error: unknown) => {
-    if (!(error instanceof EvlogError) || error.code !== 'invalid') throw error;
+    if (!(error instanceof EvlogError)) throw error;
+    const details = error.details.map((detail) => `line ${line}: ${detail}`);
+    // Not a bad line but a missing schema version or the like: stop, naming the line.
+    if (error.code !== 'invalid') {
+      throw new EvlogError(error.code, `line ${line}: ${error.message}`, { hint: error.hint, details });
+    }
     if (options.onInvalid === 'abort') {
       throw new EvlogError('invalid', `line ${line}: ${error.message}`, {
         hint: 'nothing was appended; fix the line, or pass --on-invalid skip to append the other lines',
+        details,
       });
     }
     skipped++;
     if (!context.globals.quiet && skipped <= MAX_WARNINGS)
-      io.stderr.write(`evlog: line ${line} skipped: ${error.message}\n`);
+      io.stderr.write(`evlog: line ${line} skipped: ${error.message}\n${details.map((d) => `  ${d}\n`).join('')}`);
   };
 
   async function* batches(): AsyncGenerator<NewEvent[]> {
@@ -77,7 +85,10 @@ async function appendFromFile(
     for await (const input of jsonValues(readInputLines(options.source))) {
       bytesRead += input.bytes;
       try {
-        const event = eventFromJson(parseJson(input.text, 'the line'), options.defaults, options.keepTime);
+        let event = eventFromJson(parseJson(input.text, 'the line'), options.defaults, options.keepTime);
+        // Against its type's schema, before the store sees it, so the line can be named.
+        const checked = guard.check(event);
+        event = checked instanceof Promise ? await checked : checked;
         // With 'skip' a line must be judged here, before the store sees it; with 'abort' the
         // store's own check (inside the transaction) names the line through lineOfEvent.
         if (options.onInvalid === 'skip') prepareEvent(event, maxEventBytes);

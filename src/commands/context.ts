@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import { type LoadedConfig, loadConfig } from '../config/load-config.js';
 import { EvlogError } from '../errors.js';
 import { type EventStore, openStore } from '../store/index.js';
 
@@ -16,6 +17,7 @@ export interface CommandIo {
 /** Global options (DESIGN.md, "Commands"), shared by every command. */
 export interface GlobalOptions {
   db?: string;
+  config?: string;
   json?: boolean;
   color?: boolean;
   quiet?: boolean;
@@ -26,9 +28,26 @@ export interface CommandContext {
   globals: GlobalOptions;
 }
 
-/** `--db` > `EVLOG_DB` > `./evlog.db`. */
-export function resolveStorePath(context: CommandContext): string {
-  return context.globals.db ?? context.io.env.EVLOG_DB ?? 'evlog.db';
+const loadedConfigs = new WeakMap<CommandContext, Promise<LoadedConfig | undefined>>();
+
+/** The config file (--config, or the nearest evlog.config.* from the cwd up), loaded once per command. */
+export function configFor(context: CommandContext): Promise<LoadedConfig | undefined> {
+  let loaded = loadedConfigs.get(context);
+  if (!loaded) {
+    loaded = loadConfig({ cwd: context.io.cwd, configPath: context.globals.config });
+    loadedConfigs.set(context, loaded);
+  }
+  return loaded;
+}
+
+/**
+ * `--db` > `EVLOG_DB` > `db` in the config file > `./evlog.db`. The config is looked for only
+ * when neither of the first two is given.
+ */
+export async function resolveStorePath(context: CommandContext): Promise<string> {
+  const chosen = context.globals.db ?? context.io.env.EVLOG_DB;
+  if (chosen !== undefined) return chosen;
+  return (await configFor(context))?.config.db ?? 'evlog.db';
 }
 
 /** The event size limit: EVLOG_MAX_EVENT_BYTES, or the store's default of 1 MiB. */
@@ -43,8 +62,8 @@ export function maxEventBytesFor(context: CommandContext): number | undefined {
 }
 
 /** Opens the store; `create` only for commands that write. Read commands never create a file. */
-export function openStoreFor(context: CommandContext, options: { create: boolean }): EventStore {
-  return openStore(resolveStorePath(context), {
+export async function openStoreFor(context: CommandContext, options: { create: boolean }): Promise<EventStore> {
+  return openStore(await resolveStorePath(context), {
     create: options.create,
     maxEventBytes: maxEventBytesFor(context),
     clock: context.io.now,
@@ -58,7 +77,7 @@ export async function withStore<T>(
   options: { create: boolean },
   work: (store: EventStore) => Promise<T>,
 ): Promise<T> {
-  const store = openStoreFor(context, options);
+  const store = await openStoreFor(context, options);
   try {
     return await work(store);
   } finally {

@@ -75,6 +75,18 @@ function tour(fixture: string): DemoStep[] {
       ],
     },
     { say: 'Machine output for scripts (one JSON object per line):', argv: ['tail', 'payments', '-n', '2', '--json'] },
+    {
+      say: 'Would this JSON Schema for OrderPlaced be accepted? evlog also checks it against the stored orders:',
+      argv: ['schema', 'check', 'OrderPlaced', join(dirname(fixture), 'schemas', 'OrderPlaced.v1.json')],
+    },
+    {
+      say: 'Register a schema for InventoryReserved; from now on each such event is validated on append:',
+      argv: ['schema', 'register', 'InventoryReserved', join(dirname(fixture), 'schemas', 'InventoryReserved.v1.json')],
+    },
+    {
+      say: 'Data that breaks its schema is refused (exit code 3), with one line per violation:',
+      argv: ['append', 'inventory', '{"orderId":"order-2001","sku":"mug","qty":0}', '-t', 'InventoryReserved'],
+    },
     { say: 'Totals:', argv: ['stats'] },
   ];
 }

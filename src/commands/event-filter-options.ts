@@ -13,5 +13,6 @@ export function addEventFilterOptions(command: Command): Command {
       '--where <path=value>',
       'only events whose data field equals the value, e.g. customer.id=42 (repeatable)',
       collect,
-    );
+    )
+    .option('--raw', 'the stored form of each event: no upcasting to the latest schema version');
 }

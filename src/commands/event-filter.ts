@@ -11,6 +11,7 @@ export const eventFilterOptionsSchema = z.object({
   key: z.optional(z.string().check(z.minLength(1, 'cannot be empty'))),
   type: z.optional(z.array(z.string().check(z.minLength(1, 'cannot be empty')))),
   where: z.optional(z.array(z.string())),
+  raw: z.optional(z.boolean()),
 });
 
 export type EventFilterOptions = z.infer<typeof eventFilterOptionsSchema>;

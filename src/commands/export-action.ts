@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { formatCloudEvent, formatEventJson } from '../output/format-event.js';
+import { type EventFormatter, formatCloudEvent, formatEventJson } from '../output/format-event.js';
 import { createLineWriter } from '../output/line-writer.js';
 import { startProgress } from '../output/progress.js';
 import { readAllEvents } from '../store/index.js';
@@ -7,6 +7,7 @@ import type { CommandRun } from './command-action.js';
 import { withStore } from './context.js';
 import { buildEventFilter, eventFilterOptionsSchema } from './event-filter.js';
 import { parseOptions } from './parse-options.js';
+import { recordUpcasterFor } from './upcasting.js';
 
 const optionsSchema = z.extend(eventFilterOptionsSchema, {
   format: z._default(z.enum(['ndjson', 'json', 'cloudevents']), 'ndjson'),
@@ -15,8 +16,11 @@ const optionsSchema = z.extend(eventFilterOptionsSchema, {
 export const run: CommandRun = async (context, args, raw) => {
   const { io } = context;
   const options = parseOptions(optionsSchema, raw);
-  const format = options.format === 'cloudevents' ? formatCloudEvent : formatEventJson;
+  const formatter = options.format === 'cloudevents' ? formatCloudEvent : formatEventJson;
   await withStore(context, { create: false }, async (store) => {
+    // Events of types with upcasters are exported in their latest shape, unless --raw.
+    const upcast = await recordUpcasterFor(context, store, options.raw);
+    const format: EventFormatter = upcast ? (record) => formatter(upcast(record)) : formatter;
     const filter = await buildEventFilter(store, args[0] as string[], options, io.now());
     const head = (await store.head()).position;
     const first = filter.fromPosition ?? 1;

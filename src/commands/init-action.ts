@@ -6,7 +6,7 @@ import { resolveStorePath, wantsJson, withStore } from './context.js';
 
 export const run: CommandRun = async (context, _args, _raw) => {
   const { io } = context;
-  const path = resolveStorePath(context);
+  const path = await resolveStorePath(context);
   const created = !existsSync(path);
   const stats = await withStore(context, { create: true }, (store) => store.stats());
   if (wantsJson(context)) {

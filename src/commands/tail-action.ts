@@ -15,6 +15,7 @@ import type { CommandRun } from './command-action.js';
 import { type CommandContext, withStore } from './context.js';
 import { buildEventFilter, eventFilterOptionsSchema } from './event-filter.js';
 import { parseOptions } from './parse-options.js';
+import { recordUpcasterFor } from './upcasting.js';
 import { waitForCommit } from './wait-for-commit.js';
 
 const count = z.coerce
@@ -148,8 +149,11 @@ export const run: CommandRun = async (context, args, raw) => {
     const filter = await buildEventFilter(store, args[0] as string[], options, io.now());
     if (!options.follow) await checkSourcesExist(store, filter);
     const writer = createLineWriter(io.stdout);
+    // Events of types with upcasters are shown in their latest shape, unless --raw.
+    const upcast = await recordUpcasterFor(context, store, options.raw);
+    const format: EventFormatter = upcast ? (record) => formatter(upcast(record)) : formatter;
     try {
-      await tail(context, store, filter, formatter, writer, options, idleMs, untilTime);
+      await tail(context, store, filter, format, writer, options, idleMs, untilTime);
     } finally {
       writer.dispose();
     }

@@ -1,10 +1,14 @@
 import type {
   AppendOptions,
   AppendResult,
+  CompatibilityMode,
   EventFilter,
   EventRecord,
   NewEvent,
   PageRequest,
+  RegisterSchemaOptions,
+  SchemaTypeSummary,
+  StoredSchema,
   StoreHead,
   StoreStats,
   StreamSummary,
@@ -45,6 +49,40 @@ export interface EventStore {
   listTopics(): Promise<TopicSummary[]>;
   listStreams(topic: string): Promise<StreamSummary[]>;
   stats(): Promise<StoreStats>;
+
+  /**
+   * Registers a JSON Schema document (JSON text) as the type's next version. A document equal
+   * to the latest version's text is a no-op returning that version (`created: false`). The
+   * store does not judge compatibility: callers check it (src/schema) against the versions
+   * they read, and `expectedLatestVersion` makes the store refuse if another version came in
+   * meanwhile.
+   */
+  registerSchema(
+    type: string,
+    documentJson: string,
+    options: RegisterSchemaOptions,
+  ): Promise<{ version: number; created: boolean }>;
+
+  /** One version of a type's schema (the latest without `version`), or null. */
+  readSchema(type: string, version?: number): Promise<StoredSchema | null>;
+
+  /** Every version of a type's schema, oldest first. */
+  readSchemas(type: string): Promise<StoredSchema[]>;
+
+  /** Every type with schemas or a mode, by name. */
+  listSchemaTypes(): Promise<SchemaTypeSummary[]>;
+
+  /** The latest schema version of every type that has one: cheap, for the append path. */
+  latestSchemaVersions(): Promise<Map<string, number>>;
+
+  /** The type's compatibility mode (`backward` unless set). */
+  compatibilityMode(type: string): Promise<CompatibilityMode>;
+  setCompatibilityMode(type: string, mode: CompatibilityMode): Promise<void>;
+
+  /** A store setting (e.g. `strict`), or null when unset. */
+  readSetting(name: string): Promise<string | null>;
+  /** Sets a store setting; null removes it. */
+  writeSetting(name: string, value: string | null): Promise<void>;
 
   /**
    * Calls `onChange` soon after any process commits to the store, until the returned

@@ -125,3 +125,54 @@ export interface AppendOptions {
   /** Keep each event's `time` (clamped so time never goes backwards). Used by import. */
   preserveTime?: boolean;
 }
+
+/** How a new schema version must relate to earlier ones (Confluent Schema Registry's modes). */
+export type CompatibilityMode =
+  | 'none'
+  | 'backward'
+  | 'forward'
+  | 'full'
+  | 'backward-transitive'
+  | 'forward-transitive'
+  | 'full-transitive';
+
+export const COMPATIBILITY_MODES: readonly CompatibilityMode[] = [
+  'backward',
+  'forward',
+  'full',
+  'none',
+  'backward-transitive',
+  'forward-transitive',
+  'full-transitive',
+];
+
+/** The mode of a type that was never given one. */
+export const DEFAULT_COMPATIBILITY_MODE: CompatibilityMode = 'backward';
+
+/** One registered version of a type's JSON Schema. */
+export interface StoredSchema {
+  type: string;
+  version: number;
+  /** The JSON Schema document as JSON text, exactly as registered. */
+  documentJson: string;
+  /** When it was registered, ms since the epoch. */
+  registeredAt: number;
+}
+
+/** A type in the registry: its versions and its compatibility mode. */
+export interface SchemaTypeSummary {
+  type: string;
+  latestVersion: number;
+  versions: number[];
+  compat: CompatibilityMode;
+}
+
+export interface RegisterSchemaOptions {
+  /**
+   * The latest version the caller checked compatibility against (0: none). If another
+   * process registered a version meanwhile, the store refuses with a conflict.
+   */
+  expectedLatestVersion: number;
+  /** Also set the type's compatibility mode, in the same transaction. */
+  compat?: CompatibilityMode;
+}

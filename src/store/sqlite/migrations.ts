@@ -56,6 +56,25 @@ const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  // 2: the schema registry. Versions of a type's JSON Schema (never changed once written),
+  // and each type's compatibility mode; the store's `strict` flag lives in settings.
+  `
+  CREATE TABLE schemas (
+    type          TEXT NOT NULL,
+    version       INTEGER NOT NULL,
+    document      TEXT NOT NULL,
+    registered_at INTEGER NOT NULL,
+    PRIMARY KEY (type, version)
+  ) WITHOUT ROWID;
+  CREATE TRIGGER schemas_are_immutable_update BEFORE UPDATE ON schemas
+  BEGIN SELECT RAISE(ABORT, 'evlog: schema versions are immutable'); END;
+  CREATE TRIGGER schemas_are_immutable_delete BEFORE DELETE ON schemas
+  BEGIN SELECT RAISE(ABORT, 'evlog: schema versions are immutable'); END;
+  CREATE TABLE schema_compat (
+    type   TEXT PRIMARY KEY,
+    compat TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** The schema version this evlog writes. */

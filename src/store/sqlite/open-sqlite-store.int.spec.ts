@@ -33,7 +33,7 @@ describe('opening a store', () => {
     store.close();
     const db = new Database(store.path, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
     expect(db.pragma('application_id', { simple: true })).toBe(0x45564c47);
     db.close();
   });
@@ -69,7 +69,7 @@ describe('opening a store', () => {
     db.close();
     const error = openError(store.path, false);
     expect(error.code).toBe('failure');
-    expect(error.message).toContain('newer evlog (store schema 99; this evlog knows up to 1)');
+    expect(error.message).toContain('newer evlog (store schema 99; this evlog knows up to 2)');
   });
 
   it('for reading, refuses an empty file instead of initialising it', () => {

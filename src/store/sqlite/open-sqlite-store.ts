@@ -9,6 +9,7 @@ import { type AppendTransaction, createAppender } from './append-events.js';
 import { createTimeIndex } from './find-position-at-time.js';
 import { EVLOG_APPLICATION_ID, LATEST_SCHEMA_VERSION, migrate } from './migrations.js';
 import { createReader } from './read-events.js';
+import { createSchemaRegistry } from './schema-registry.js';
 import { createSummaries } from './summaries.js';
 import { translateError } from './translate-error.js';
 import { type WatchOptions, watchCommits } from './watch-commits.js';
@@ -174,6 +175,7 @@ function createSqliteStore(db: Database.Database, path: string, options: OpenSto
   const reader = createReader(db);
   const timeIndex = createTimeIndex(db);
   const summaries = createSummaries(db, path);
+  const registry = createSchemaRegistry(db, options.clock ?? Date.now);
   const watchOptions: WatchOptions = { pollMs: 20, useFileWatch: true, ...options.watch };
   let transactionOpen = false;
   const watchers = new Set<() => void>();
@@ -270,6 +272,42 @@ function createSqliteStore(db: Database.Database, path: string, options: OpenSto
 
     async stats() {
       return guarded(summaries.stats);
+    },
+
+    async registerSchema(type, documentJson, registerOptions) {
+      return guarded(() => registry.registerSchema(type, documentJson, registerOptions));
+    },
+
+    async readSchema(type, version) {
+      return guarded(() => registry.readSchema(type, version));
+    },
+
+    async readSchemas(type) {
+      return guarded(() => registry.readSchemas(type));
+    },
+
+    async listSchemaTypes() {
+      return guarded(registry.listSchemaTypes);
+    },
+
+    async latestSchemaVersions() {
+      return guarded(registry.latestSchemaVersions);
+    },
+
+    async compatibilityMode(type) {
+      return guarded(() => registry.compatibilityMode(type));
+    },
+
+    async setCompatibilityMode(type, mode) {
+      guarded(() => registry.setCompatibilityMode(type, mode));
+    },
+
+    async readSetting(name) {
+      return guarded(() => registry.readSetting(name));
+    },
+
+    async writeSetting(name, value) {
+      guarded(() => registry.writeSetting(name, value));
     },
 
     watchCommits(onChange) {
