@@ -66,10 +66,23 @@ export type ChangeKind =
   | 'additional-properties-closed'
   | 'additional-properties-narrowed'
   | 'additional-properties-extended'
-  | 'pattern-property-added'
-  | 'pattern-property-removed'
-  | 'tuple-item-added'
-  | 'tuple-item-removed'
+  | 'pattern-property-added-to-open-content-model'
+  | 'pattern-property-added-to-closed-content-model'
+  | 'pattern-property-added-covered-by-partially-open-content-model'
+  | 'pattern-property-added-not-covered-by-partially-open-content-model'
+  | 'pattern-property-removed-from-open-content-model'
+  | 'pattern-property-removed-from-closed-content-model'
+  | 'pattern-property-removed-covered-by-partially-open-content-model'
+  | 'pattern-property-removed-not-covered-by-partially-open-content-model'
+  | 'tuple-item-added-to-open-content-model'
+  | 'tuple-item-with-empty-schema-added-to-open-content-model'
+  | 'tuple-item-added-to-closed-content-model'
+  | 'tuple-item-added-covered-by-partially-open-content-model'
+  | 'tuple-item-added-not-covered-by-partially-open-content-model'
+  | 'tuple-item-removed-from-open-content-model'
+  | 'tuple-item-removed-from-closed-content-model'
+  | 'tuple-item-removed-covered-by-partially-open-content-model'
+  | 'tuple-item-removed-not-covered-by-partially-open-content-model'
   | 'alternatives-extended'
   | 'alternatives-narrowed'
   | 'all-of-member-added'
@@ -106,8 +119,14 @@ export const INCOMPATIBLE: ReadonlySet<ChangeKind> = new Set<ChangeKind>([
   'unique-items-added',
   'additional-properties-closed',
   'additional-properties-narrowed',
-  'pattern-property-added',
-  'tuple-item-added',
+  'pattern-property-added-to-open-content-model',
+  'pattern-property-added-not-covered-by-partially-open-content-model',
+  'pattern-property-removed-from-closed-content-model',
+  'pattern-property-removed-not-covered-by-partially-open-content-model',
+  'tuple-item-added-to-open-content-model',
+  'tuple-item-added-not-covered-by-partially-open-content-model',
+  'tuple-item-removed-from-closed-content-model',
+  'tuple-item-removed-not-covered-by-partially-open-content-model',
   'alternatives-narrowed',
   'all-of-member-added',
   'not-added',
@@ -209,20 +228,40 @@ function compare(
   if (common.has('array')) compareArrays(writerSide, ws, readerSide, rs, path, out, seen);
 }
 
+/** The subschema whose `$anchor` is `#name`'s name, or whose `$id` is `ref` exactly. */
+function findIdentified(node: unknown, ref: string, depth: number): JsonSchema | undefined {
+  if (node === null || typeof node !== 'object' || depth > 64) return undefined;
+  if (!Array.isArray(node)) {
+    const s = node as SchemaObject;
+    if (s.$id === ref || (ref.startsWith('#') && s.$anchor === ref.slice(1))) return s;
+  }
+  for (const [key, child] of Object.entries(node)) {
+    if (key === 'const' || key === 'enum' || key === 'default' || key === 'examples') continue;
+    const found = findIdentified(child, ref, depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 function refOf(schema: JsonSchema): string | undefined {
   return typeof schema === 'object' && typeof schema.$ref === 'string' ? schema.$ref : undefined;
 }
 
-/** Follows local `$ref`s (`#/definitions/x`, `#/$defs/x`); other keywords beside a `$ref` are merged in. */
+/**
+ * Follows local `$ref`s: JSON pointers (`#/definitions/x`, `#/$defs/x`), `#name` to an `$anchor`
+ * (or a draft-07 `"$id": "#name"`), and a URI equal to some subschema's `$id` as written (no
+ * base-URI resolution). Other keywords beside a `$ref` are merged in.
+ */
 function resolve(side: Side, schema: JsonSchema, depth = 0): JsonSchema {
   if (typeof schema !== 'object' || typeof schema.$ref !== 'string' || depth > 32) return schema;
   const ref = schema.$ref;
-  if (!ref.startsWith('#')) return schema;
   let target: unknown = side.root;
-  for (const raw of ref.slice(1).split('/').filter(Boolean)) {
-    const step = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
-    target = target !== null && typeof target === 'object' ? (target as SchemaObject)[step] : undefined;
-  }
+  if (ref === '#' || ref.startsWith('#/')) {
+    for (const raw of ref.slice(1).split('/').filter(Boolean)) {
+      const step = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
+      target = target !== null && typeof target === 'object' ? (target as SchemaObject)[step] : undefined;
+    }
+  } else target = findIdentified(side.root, ref, 0);
   if (typeof target !== 'boolean' && (target === null || typeof target !== 'object')) return schema;
   const { $ref: _ref, ...rest } = schema;
   const resolved = resolve(side, target as JsonSchema, depth + 1);
@@ -441,19 +480,75 @@ function compareArrays(
   // Tuples: `prefixItems` (2020-12) or an array under `items` (draft-07).
   const wTuple = tupleOf(w);
   const rTuple = tupleOf(r);
+  const wItems = restItemsOf(w);
+  const rItems = restItemsOf(r);
   for (let i = 0; i < Math.max(wTuple.length, rTuple.length); i++) {
     const ws = wTuple[i];
     const rs = rTuple[i];
     const itemPath = `${path}[${i}]`;
-    if (ws === undefined) out.push({ kind: 'tuple-item-added', path: itemPath });
-    else if (rs === undefined) out.push({ kind: 'tuple-item-removed', path: itemPath });
-    else compare(writerSide, ws, readerSide, rs, itemPath, out, seen);
+    if (ws !== undefined && rs !== undefined) compare(writerSide, ws, readerSide, rs, itemPath, out, seen);
+    else if (rs === undefined && ws !== undefined) {
+      // Removed: the writer's data may hold this item; the reader's rest items schema must take it.
+      const model = modelOf(rItems ?? true, (partial) => covers(writerSide, ws, readerSide, partial, itemPath, seen));
+      if (ws === false && model === 'closed') continue;
+      out.push({ kind: `tuple-item-removed-${modelSuffix('removed', model)}`, path: itemPath });
+    } else if (rs !== undefined) {
+      // Added: the writer may have written any item its rest items schema allowed here.
+      const model = modelOf(wItems ?? true, (partial) => covers(writerSide, partial, readerSide, rs, itemPath, seen));
+      out.push({
+        kind:
+          model === 'open' && isEmptySchema(rs)
+            ? 'tuple-item-with-empty-schema-added-to-open-content-model'
+            : `tuple-item-added-${modelSuffix('added', model)}`,
+        path: itemPath,
+      });
+    }
   }
-  const wItems = restItemsOf(w);
-  const rItems = restItemsOf(r);
   if (wItems !== undefined || rItems !== undefined) {
     compare(writerSide, wItems ?? true, readerSide, rItems ?? true, `${path}[]`, out, seen);
   }
+}
+
+/** How a content model takes a name or an item it does not declare. */
+type Model = 'open' | 'closed' | 'covered' | 'not-covered';
+
+/** The end of a change kind's name: `tuple-item-added-to-…`, `tuple-item-removed-from-…`. */
+function modelSuffix<D extends 'added' | 'removed', M extends Model>(direction: D, model: M) {
+  const side = direction === 'added' ? 'to' : 'from';
+  return (
+    model === 'covered'
+      ? 'covered-by-partially-open-content-model'
+      : model === 'not-covered'
+        ? 'not-covered-by-partially-open-content-model'
+        : `${side}-${model}-content-model`
+  ) as M extends 'covered' | 'not-covered'
+    ? `${M}-by-partially-open-content-model`
+    : `${D extends 'added' ? 'to' : 'from'}-${M}-content-model`;
+}
+
+/** Open (`true`), closed (`false`), or partially open: then whether `covered(schema)` holds. */
+function modelOf(schema: JsonSchema, covered: (partial: JsonSchema) => boolean): Model {
+  if (schema === true) return 'open';
+  if (schema === false) return 'closed';
+  return covered(schema) ? 'covered' : 'not-covered';
+}
+
+/** Does a reader holding `readerSchema` take everything valid under `writerSchema`? */
+function covers(
+  writerSide: Side,
+  writerSchema: JsonSchema,
+  readerSide: Side,
+  readerSchema: JsonSchema,
+  path: string,
+  seen: Set<string>,
+): boolean {
+  const sub: SchemaChange[] = [];
+  compare(writerSide, writerSchema, readerSide, readerSchema, path, sub, seen);
+  return sub.every((c) => !INCOMPATIBLE.has(c.kind));
+}
+
+function isEmptySchema(schema: JsonSchema): boolean {
+  return schema === true || (typeof schema === 'object' && Object.keys(schema).length === 0);
 }
 
 function tupleOf(schema: SchemaObject): JsonSchema[] {
@@ -493,14 +588,12 @@ function additionalOf(schema: SchemaObject): unknown {
   return schema.additionalProperties ?? schema.unevaluatedProperties;
 }
 
-/** Open: any other property may appear with any value (no additionalProperties, no patternProperties). */
-function isOpen(schema: SchemaObject): boolean {
-  const additional = additionalOf(schema);
-  return (additional === undefined || additional === true) && Object.keys(patternPropertiesOf(schema)).length === 0;
-}
-
-/** A partially open model's schema for an undeclared property name, if it has one. */
-function partialSchemaFor(schema: SchemaObject, name: string): JsonSchema | undefined {
+/**
+ * The schema a model holds an undeclared property name to: the first `patternProperties`
+ * schema whose pattern matches it, else `additionalProperties` (or `unevaluatedProperties`),
+ * else `true`: a name no pattern matches is open when additionalProperties is left out.
+ */
+function undeclaredSchemaFor(schema: SchemaObject, name: string): JsonSchema {
   for (const [pattern, sub] of Object.entries(patternPropertiesOf(schema))) {
     try {
       if (new RegExp(pattern, 'u').test(name)) return sub;
@@ -508,8 +601,15 @@ function partialSchemaFor(schema: SchemaObject, name: string): JsonSchema | unde
       // A pattern JavaScript cannot read matches nothing here.
     }
   }
+  return restPropertiesOf(schema);
+}
+
+/** The schema for names matching no pattern: `additionalProperties`, or `true` when left out. */
+function restPropertiesOf(schema: SchemaObject): JsonSchema {
   const additional = additionalOf(schema);
-  return additional !== undefined && additional !== false ? (additional as JsonSchema) : undefined;
+  return typeof additional === 'boolean' || (additional !== null && typeof additional === 'object')
+    ? (additional as JsonSchema)
+    : true;
 }
 
 function hasDefault(schema: JsonSchema | undefined): boolean {
@@ -529,11 +629,8 @@ function compareObjects(
   const rProps = propertiesOf(r);
   const wRequired = requiredOf(w);
   const rRequired = requiredOf(r);
-  const covered = (writerSchema: JsonSchema, readerSchema: JsonSchema, at: string) => {
-    const sub: SchemaChange[] = [];
-    compare(writerSide, writerSchema, readerSide, readerSchema, at, sub, seen);
-    return sub.every((c) => !INCOMPATIBLE.has(c.kind));
-  };
+  const covered = (writerSchema: JsonSchema, readerSchema: JsonSchema, at: string) =>
+    covers(writerSide, writerSchema, readerSide, readerSchema, at, seen);
 
   for (const name of new Set([...Object.keys(wProps), ...Object.keys(rProps)])) {
     const at = joinPath(path, name);
@@ -543,40 +640,32 @@ function compareObjects(
       compare(writerSide, ws, readerSide, rs, at, out, seen);
     } else if (rs === undefined && ws !== undefined) {
       // Removed: the writer's data may hold it; only the reader's content model decides.
-      if (isOpen(r)) out.push({ kind: 'property-removed-from-open-content-model', path: at });
-      else {
-        const partial = partialSchemaFor(r, name);
-        if (partial !== undefined) {
-          out.push({
-            kind: covered(ws, partial, at)
-              ? 'property-removed-covered-by-partially-open-content-model'
-              : 'property-removed-not-covered-by-partially-open-content-model',
-            path: at,
-          });
-        } else if (ws === false) out.push({ kind: 'property-with-false-removed-from-closed-content-model', path: at });
-        else out.push({ kind: 'property-removed-from-closed-content-model', path: at });
-      }
+      const model = modelOf(undeclaredSchemaFor(r, name), (partial) => covered(ws, partial, at));
+      if (model === 'open') out.push({ kind: 'property-removed-from-open-content-model', path: at });
+      else if (model === 'covered')
+        out.push({ kind: 'property-removed-covered-by-partially-open-content-model', path: at });
+      else if (model === 'not-covered')
+        out.push({ kind: 'property-removed-not-covered-by-partially-open-content-model', path: at });
+      else if (ws === false) out.push({ kind: 'property-with-false-removed-from-closed-content-model', path: at });
+      else out.push({ kind: 'property-removed-from-closed-content-model', path: at });
     } else if (rs !== undefined) {
       // Added: the writer's open model may already have let any value in under this name.
-      if (isOpen(w)) {
-        const empty = rs === true || (typeof rs === 'object' && Object.keys(rs).length === 0);
+      const model = modelOf(undeclaredSchemaFor(w, name), (partial) => covered(partial, rs, at));
+      if (model === 'open') {
         out.push({
-          kind: empty
+          kind: isEmptySchema(rs)
             ? 'property-with-empty-schema-added-to-open-content-model'
             : 'property-added-to-open-content-model',
           path: at,
         });
+        // Old data may lack it: a new required property is a required-added besides.
+        if (rRequired.has(name))
+          out.push({ kind: hasDefault(rs) ? 'required-with-default-added' : 'required-added', path: at });
         continue;
       }
-      const partial = partialSchemaFor(w, name);
-      if (partial !== undefined) {
-        out.push({
-          kind: covered(partial, rs, at)
-            ? 'property-added-covered-by-partially-open-content-model'
-            : 'property-added-not-covered-by-partially-open-content-model',
-          path: at,
-        });
-      }
+      if (model === 'covered') out.push({ kind: 'property-added-covered-by-partially-open-content-model', path: at });
+      else if (model === 'not-covered')
+        out.push({ kind: 'property-added-not-covered-by-partially-open-content-model', path: at });
       if (rRequired.has(name)) {
         out.push({
           kind: hasDefault(rs)
@@ -629,9 +718,19 @@ function compareObjects(
   for (const pattern of new Set([...Object.keys(wPatterns), ...Object.keys(rPatterns)])) {
     const ws = wPatterns[pattern];
     const rs = rPatterns[pattern];
-    if (ws === undefined) out.push({ kind: 'pattern-property-added', path, keyword: pattern });
-    else if (rs === undefined) out.push({ kind: 'pattern-property-removed', path, keyword: pattern });
-    else compare(writerSide, ws, readerSide, rs, joinPath(path, `/${pattern}/`), out, seen);
+    const at = joinPath(path, `/${pattern}/`);
+    if (ws !== undefined && rs !== undefined) compare(writerSide, ws, readerSide, rs, at, out, seen);
+    else if (rs === undefined && ws !== undefined) {
+      // Removed, like a removed property: the names it matched now fall to the reader's rest model.
+      const model = modelOf(restPropertiesOf(r), (partial) => covered(ws, partial, at));
+      if (!(ws === false && model === 'closed'))
+        out.push({ kind: `pattern-property-removed-${modelSuffix('removed', model)}`, path, keyword: pattern });
+    } else if (rs !== undefined) {
+      // Added: the writer's rest model decided what such names could hold.
+      const model = modelOf(restPropertiesOf(w), (partial) => covered(partial, rs, at));
+      if (!(model === 'open' && isEmptySchema(rs)))
+        out.push({ kind: `pattern-property-added-${modelSuffix('added', model)}`, path, keyword: pattern });
+    }
   }
 
   compareLimit(w, r, 'maxProperties', 'smaller', path, out);
@@ -688,6 +787,12 @@ export function checkCompatibility(
 
 function subject(path: string): string {
   return path === '' ? 'the data' : `property "${path}"`;
+}
+
+/** `lines[1]` → `property "lines": tuple item [1]`; `[1]` → `the data: tuple item [1]`. */
+function tupleItem(path: string): string {
+  const index = path.lastIndexOf('[');
+  return `${subject(path.slice(0, index))}: tuple item ${path.slice(index)}`;
 }
 
 function show(value: unknown): string {
@@ -776,10 +881,38 @@ export function describeChange(change: SchemaChange, direction: Direction): stri
       return backward
         ? `${at}: additionalProperties restricted to a schema`
         : `${at}: additionalProperties schema removed (any value allowed)`;
-    case 'pattern-property-added':
-      return backward ? `${at}: patternProperties /${k}/ added` : `${at}: patternProperties /${k}/ removed`;
-    case 'tuple-item-added':
-      return backward ? `${at}: tuple item added` : `${at}: tuple item removed`;
+    case 'pattern-property-added-to-open-content-model':
+      return backward
+        ? `${at}: patternProperties /${k}/ added to an open content model`
+        : `${at}: patternProperties /${k}/ removed from an open content model (new data may hold such properties with any value)`;
+    case 'pattern-property-added-not-covered-by-partially-open-content-model':
+      return backward
+        ? `${at}: patternProperties /${k}/ added with a schema narrower than the additionalProperties schema old data was written with`
+        : `${at}: patternProperties /${k}/ removed, and new data may hold such properties with values the old schema rejects`;
+    case 'pattern-property-removed-from-closed-content-model':
+      return backward
+        ? `${at}: patternProperties /${k}/ removed from a closed content model (old data holds such properties)`
+        : `${at}: patternProperties /${k}/ added, but the old schema's closed content model rejects such properties`;
+    case 'pattern-property-removed-not-covered-by-partially-open-content-model':
+      return backward
+        ? `${at}: patternProperties /${k}/ removed, and the additionalProperties schema rejects its old values`
+        : `${at}: patternProperties /${k}/ added with values the old additionalProperties schema rejects`;
+    case 'tuple-item-added-to-open-content-model':
+      return backward
+        ? `${tupleItem(change.path)} added to an open tuple (old data may hold any value there)`
+        : `${tupleItem(change.path)} removed from an open tuple (new data may hold any value there)`;
+    case 'tuple-item-added-not-covered-by-partially-open-content-model':
+      return backward
+        ? `${tupleItem(change.path)} added with a schema narrower than the rest items schema old data was written with`
+        : `${tupleItem(change.path)} removed, and new data may hold values there the old schema rejects`;
+    case 'tuple-item-removed-from-closed-content-model':
+      return backward
+        ? `${tupleItem(change.path)} removed, and the new schema allows no item there (old data holds it)`
+        : `${tupleItem(change.path)} added, but the old schema allows no item there`;
+    case 'tuple-item-removed-not-covered-by-partially-open-content-model':
+      return backward
+        ? `${tupleItem(change.path)} removed, and the rest items schema rejects its old values`
+        : `${tupleItem(change.path)} added with values the old rest items schema rejects`;
     case 'alternatives-narrowed':
       return backward
         ? `${at}: ${k} no longer accepts every kind of old data`
