@@ -65,6 +65,12 @@ async function appendOne(
   const results = await withStore(context, { create: true }, async (store) => {
     // Validated against the type's schema (if it has one) and stamped with its version.
     const guard = await createSchemaGuard(store);
+    if (options.schemaVersion !== undefined && !(await store.latestSchemaVersions()).has(event.type)) {
+      // A version asked for on the command line must exist; only copied envelopes carry theirs as they are.
+      throw new EvlogError('not_found', `--schema-version ${options.schemaVersion}: ${event.type} has no schemas`, {
+        hint: `register one with \`evlog schema register ${event.type} <schema.json>\`, or leave out --schema-version`,
+      });
+    }
     return store.appendEvents([await guard.check(event)]);
   });
   await printResults(context, results);
@@ -77,7 +83,7 @@ async function appendBatch(context: CommandContext, topic: string | undefined, o
   const source = options.batch === true ? '-' : (options.batch as string);
   const { results, skipped } = await appendBatchInput(context, {
     source,
-    defaults: { topic, key: options.key },
+    defaults: { topic, key: options.key, schemaVersion: options.schemaVersion },
     onInvalid: options.onInvalid,
     keepTime: false,
     progressLabel: 'appending',

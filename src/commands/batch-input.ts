@@ -52,6 +52,8 @@ async function appendFromFile(
   const guard = await createSchemaGuard(store);
   const lineOfEvent: number[] = [];
   let skipped = 0;
+  let refusedLines = 0;
+  const refusals: string[] = [];
   const totalBytes = statSync(options.source, { throwIfNoEntry: false })?.size ?? 0;
   const progress = await startProgress(io.stderr, {
     total: totalBytes,
@@ -69,10 +71,11 @@ async function appendFromFile(
       throw new EvlogError(error.code, `line ${line}: ${error.message}`, { hint: error.hint, details });
     }
     if (options.onInvalid === 'abort') {
-      throw new EvlogError('invalid', `line ${line}: ${error.message}`, {
-        hint: 'nothing was appended; fix the line, or pass --on-invalid skip to append the other lines',
-        details,
-      });
+      // Read on to report every bad line (up to a limit); nothing more is handed to the store.
+      refusedLines++;
+      if (refusedLines <= MAX_WARNINGS)
+        refusals.push(`line ${line}: ${error.message}`, ...details.map((d) => `  ${d}`));
+      return;
     }
     skipped++;
     if (!context.globals.quiet && skipped <= MAX_WARNINGS)
@@ -89,11 +92,14 @@ async function appendFromFile(
         // Against its type's schema, before the store sees it, so the line can be named.
         const checked = guard.check(event);
         event = checked instanceof Promise ? await checked : checked;
-        // With 'skip' a line must be judged here, before the store sees it; with 'abort' the
-        // store's own check (inside the transaction) names the line through lineOfEvent.
-        if (options.onInvalid === 'skip') prepareEvent(event, maxEventBytes);
-        batch.push(event);
-        lineOfEvent.push(input.line);
+        // With 'skip' (or once a batch is refused) a line must be judged here, before the store
+        // sees it; otherwise the store's own check, inside the transaction, names the line
+        // through lineOfEvent.
+        if (options.onInvalid === 'skip' || refusedLines > 0) prepareEvent(event, maxEventBytes);
+        if (refusedLines === 0) {
+          batch.push(event);
+          lineOfEvent.push(input.line);
+        }
       } catch (error) {
         reject(input.line, error);
       }
@@ -102,6 +108,18 @@ async function appendFromFile(
         batch = [];
         progress.update(bytesRead);
       }
+    }
+    if (refusedLines > 0) {
+      const more = refusedLines > MAX_WARNINGS ? [`… and ${refusedLines - MAX_WARNINGS} more invalid lines`] : [];
+      const [first, ...rest] = refusals;
+      throw new EvlogError(
+        'invalid',
+        refusedLines === 1 ? (first as string) : `${refusedLines} invalid lines; ${first}`,
+        {
+          hint: 'nothing was appended; fix the lines, or pass --on-invalid skip to append the others',
+          details: [...rest, ...more],
+        },
+      );
     }
     if (batch.length > 0) yield batch;
   }

@@ -5,6 +5,8 @@ import { parseJson } from './parse-json.js';
 export interface EventDefaults {
   topic?: string;
   key?: string;
+  /** `append --batch --schema-version n`: the version for lines that name none. */
+  schemaVersion?: number;
 }
 
 // What an input line may hold: the append shape, plus the envelope `tail --json` prints.
@@ -50,7 +52,7 @@ export function eventFromJson(value: unknown, defaults: EventDefaults, keepTime:
     metadata: object.metadata as JsonObject | undefined,
     id: object.id as string | undefined,
     expect: object.expect as NewEvent['expect'],
-    schemaVersion: object.schemaVersion as number | null | undefined,
+    schemaVersion: (object.schemaVersion as number | null | undefined) ?? defaults.schemaVersion,
     time: keepTime ? parseRecordedTime(object.time) : undefined,
   };
 }
@@ -78,7 +80,7 @@ function eventFromCloudEvent(object: JsonObject, defaults: EventDefaults, keepTi
     data: 'data' in object ? object.data : null,
     metadata,
     id: object.id as string | undefined,
-    schemaVersion: object.evlogschemaversion as number | undefined,
+    schemaVersion: (object.evlogschemaversion as number | undefined) ?? defaults.schemaVersion,
     time: keepTime ? parseRecordedTime(object.time) : undefined,
   };
 }

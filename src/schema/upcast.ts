@@ -12,18 +12,16 @@ export type Upcasters = Record<string, Record<string | number, Upcaster>>;
 export type RecordUpcaster = (record: EventRecord) => EventRecord;
 
 /**
- * The version a type's events are upcast to: its latest registered schema version, or, for a
- * type without schemas, one past its highest upcaster.
+ * The version a type's events are upcast to: its latest registered schema version. A type
+ * without registered schemas is not upcast, whatever upcasters the config declares for it:
+ * the versions upcasters step between are the registry's, so one rule holds for every type.
  */
 export function upcastTarget(
   type: string,
-  upcasters: Upcasters,
+  _upcasters: Upcasters,
   latestVersions: ReadonlyMap<string, number>,
 ): number | undefined {
-  const registered = latestVersions.get(type);
-  if (registered !== undefined) return registered;
-  const steps = Object.keys(upcasters[type] ?? {}).map(Number);
-  return steps.length > 0 ? Math.max(...steps) + 1 : undefined;
+  return latestVersions.get(type);
 }
 
 /**

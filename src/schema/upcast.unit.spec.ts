@@ -92,9 +92,10 @@ describe('upcasting records', () => {
     );
   });
 
-  it('targets the latest registered version, or one past the last upcaster without schemas', () => {
+  it('targets the latest registered version, and nothing for a type without schemas', () => {
     expect(upcastTarget('OrderPlaced', upcasters, latest)).toBe(4);
-    expect(upcastTarget('OrderPlaced', upcasters, new Map())).toBe(4);
+    // Without registered versions there is nothing to upcast to, whatever the config declares.
+    expect(upcastTarget('OrderPlaced', upcasters, new Map())).toBeUndefined();
     expect(upcastTarget('Nope', upcasters, new Map())).toBeUndefined();
   });
 });

@@ -41,17 +41,32 @@ export interface Violation {
 const DRAFT_07 = /^https?:\/\/json-schema\.org\/draft-07\/schema#?$/;
 const DRAFT_2020 = /^https?:\/\/json-schema\.org\/draft\/2020-12\/schema#?$/;
 
+/**
+ * Ajv's warnings (an unknown `format`, ignored when not strict) would reach the user's
+ * terminal as bare lines and let a schema through that does not check what it says:
+ * they become errors, which compileSchema reports as an invalid schema.
+ */
+const refuseWarnings = {
+  log() {},
+  warn(...message: unknown[]) {
+    throw new Error(message.map(String).join(' ').replace(' ignored in schema', ' in schema'));
+  },
+  error(...message: unknown[]) {
+    throw new Error(message.map(String).join(' '));
+  },
+};
+
 let draft07: AjvInstance | undefined;
 let draft2020: AjvInstance | undefined;
 
 function ajvFor(document: JsonSchema): AjvInstance {
   const declared = typeof document === 'object' ? document.$schema : undefined;
   if (declared === undefined || (typeof declared === 'string' && DRAFT_2020.test(declared))) {
-    draft2020 ??= withFormats(new Ajv2020({ allErrors: true, strict: false }));
+    draft2020 ??= withFormats(new Ajv2020({ allErrors: true, strict: false, logger: refuseWarnings }));
     return draft2020;
   }
   if (typeof declared === 'string' && DRAFT_07.test(declared)) {
-    draft07 ??= withFormats(new AjvDraft07({ allErrors: true, strict: false }));
+    draft07 ??= withFormats(new AjvDraft07({ allErrors: true, strict: false, logger: refuseWarnings }));
     return draft07;
   }
   throw new EvlogError('invalid', `unsupported $schema ${JSON.stringify(declared)}`, {

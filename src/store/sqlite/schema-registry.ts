@@ -101,10 +101,10 @@ export function createSchemaRegistry(db: Database, clock: () => number) {
       summary.versions.push(version);
       summary.latestVersion = version;
     }
+    // A mode set ahead of a type's first schema is kept, but the list is of schemas.
     for (const [type, compat] of allCompat.all() as [string, CompatibilityMode][]) {
       const summary = byType.get(type);
       if (summary) summary.compat = compat;
-      else byType.set(type, { type, latestVersion: 0, versions: [], compat });
     }
     return [...byType.values()].sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
   }
