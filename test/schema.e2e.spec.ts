@@ -180,6 +180,40 @@ describe.concurrent('validation on append', () => {
     expect(await readEvents(db)).toEqual([]);
   });
 
+  it('in a batch, --schema-version applies to the lines that name none', async ({ db }) => {
+    await ok(['schema', 'register', 'OrderPlaced', schema('OrderPlaced.v1'), '--db', db]);
+    await ok(['schema', 'register', 'OrderPlaced', schema('OrderPlaced.v2'), '--db', db]);
+    const line = { topic: 'orders', type: 'OrderPlaced', data: order(1, { channel: 'store' }) };
+    const asV1 = await runEvlog(['append', '--batch', '--schema-version', '1', '--db', db], {
+      input: toNdjson([line]),
+    });
+    expect(asV1.code).toBe(3);
+    expect(asV1.stderr).toContain('line 1: OrderPlaced v1: the data breaks its schema');
+    await ok(['append', '--batch', '--db', db], { input: toNdjson([line]) });
+    expect((await readEvents(db)).map((e) => e.schemaVersion)).toEqual([2]);
+  });
+
+  it('refuses --schema-version for a type that has no schemas (exit 5)', async ({ db }) => {
+    const result = await runEvlog(['append', 'o', '{}', '-t', 'Untyped', '--schema-version', '7', '--db', db]);
+    expect(result.code).toBe(5);
+    expect(result.stderr).toContain('--schema-version 7: Untyped has no schemas');
+    expect(await readEvents(db)).toEqual([]);
+  });
+
+  it('names every bad line of a refused batch, not only the first', async ({ db }) => {
+    await ok(['schema', 'register', 'OrderPlaced', schema('OrderPlaced.v1'), '--db', db]);
+    const lines = [
+      toNdjson([{ topic: 'orders', type: 'OrderPlaced', data: order('one') }]),
+      toNdjson([{ topic: 'orders', type: 'OrderPlaced', data: order(2) }]),
+      '{not json\n',
+    ].join('');
+    const result = await runEvlog(['append', '--batch', '--db', db], { input: lines });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('evlog: 2 invalid lines; line 1: OrderPlaced v1: the data breaks its schema');
+    expect(result.stderr).toContain('  line 3: the line is not valid JSON');
+    expect(await readEvents(db)).toEqual([]);
+  });
+
   it('in a strict store, refuses types without a schema, with a hint to register one', async ({ db }) => {
     await ok(['schema', 'register', 'OrderPlaced', schema('OrderPlaced.v1'), '--db', db]);
     await ok(['schema', 'strict', 'on', '--db', db]);
