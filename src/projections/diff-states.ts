@@ -1,3 +1,5 @@
+import { canonicalJson } from './canonical-json.js';
+
 /** One place where two JSON documents differ: the path, and the value on each side (undefined: absent). */
 export interface StateDifference {
   path: string;
@@ -33,7 +35,7 @@ export function formatDifference(difference: StateDifference): string {
 
 function describe(value: unknown): string {
   if (value === undefined) return '(absent)';
-  const text = JSON.stringify(value);
+  const text = canonicalJson(value);
   return text.length > 200 ? `${text.slice(0, 197)}...` : text;
 }
 
