@@ -1,7 +1,6 @@
 import { EvlogError } from '../errors.js';
 import type { RecordUpcaster } from '../schema/upcast.js';
-import { parseEventRecord } from '../store/read-all-events.js';
-import type { EventFilter, EventRecord } from '../store/types.js';
+import type { EventFilter, EventRecord, JsonObject } from '../store/types.js';
 import type { ProjectionDefinition, ProjectionEvent } from './define-projection.js';
 
 /** The key of a projection without a `key` function: its one state. */
@@ -15,9 +14,49 @@ export function projectionFilter(definition: ProjectionDefinition): EventFilter 
   return filter;
 }
 
+/**
+ * An event as a reducer sees it. Metadata is parsed only when a reducer reads it: most read
+ * only data, and parsing it for every event costs a fifth of a rebuild.
+ */
+class ParsedEvent implements ProjectionEvent {
+  readonly position: number;
+  readonly id: string;
+  readonly topic: string;
+  readonly key: string | null;
+  readonly version: number;
+  readonly type: string;
+  readonly schemaVersion: number | null;
+  readonly time: number;
+  readonly data: unknown;
+  #metadataJson: string;
+  #metadata: JsonObject | undefined;
+
+  constructor(record: EventRecord) {
+    this.position = record.position;
+    this.id = record.id;
+    this.topic = record.topic;
+    this.key = record.key;
+    this.version = record.version;
+    this.type = record.type;
+    this.schemaVersion = record.schemaVersion;
+    this.time = record.time;
+    this.data = JSON.parse(record.dataJson);
+    this.#metadataJson = record.metadataJson;
+  }
+
+  get metadata(): JsonObject {
+    this.#metadata ??= JSON.parse(this.#metadataJson) as JsonObject;
+    return this.#metadata;
+  }
+
+  toJSON() {
+    return { ...this, metadata: this.metadata };
+  }
+}
+
 /** A stored record as a reducer sees it: upcast, then parsed. */
 export function toProjectionEvent(record: EventRecord, upcast: RecordUpcaster | undefined): ProjectionEvent {
-  return parseEventRecord(upcast ? upcast(record) : record);
+  return new ParsedEvent(upcast ? upcast(record) : record);
 }
 
 /** The reducer (or key function) threw: names the projection, the event and the error. */

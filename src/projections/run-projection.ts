@@ -49,6 +49,7 @@ function createFolder(
   // True when every key's state is in `states` (a fresh read model): no need to read the store.
   let complete = start.complete;
   let checkpoint = start.checkpoint;
+  let lastSnapshot = start.checkpoint;
   let events = 0;
   const snapshotEvery = definition.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY;
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
@@ -68,7 +69,11 @@ function createFolder(
   ): Promise<void> {
     const written: [string, string][] = [];
     for (const key of touched) written.push([key, JSON.stringify(states.get(key))]);
-    const snapshot = !failure && Math.floor(to / snapshotEvery) > Math.floor(checkpoint / snapshotEvery);
+    // Every `snapshotEvery` positions, but no more often than once per as many positions as
+    // there are keys: a snapshot copies every key's state, so it never costs more than the fold.
+    const sinceSnapshot = to - lastSnapshot;
+    const snapshot = !failure && sinceSnapshot >= snapshotEvery && sinceSnapshot >= states.size;
+    if (snapshot) lastSnapshot = to;
     await store.commitProjection({
       name: definition.name,
       generation: target.generation,
@@ -148,7 +153,7 @@ function createFolder(
       if (to <= checkpoint) return;
       let batch: EventRecord[] = [];
       const filter = { ...projectionFilter(definition), untilPosition: to };
-      for await (const page of readAllEvents(store, filter, { after: checkpoint, pageSize: 1000 })) {
+      for await (const page of readAllEvents(store, filter, { after: checkpoint, pageSize: 2000 })) {
         for (const record of page) {
           batch.push(record);
           if (batch.length >= batchSize) {

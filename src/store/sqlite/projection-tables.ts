@@ -49,6 +49,9 @@ function toRecord(row: ProjectionRow): ProjectionRecord {
  */
 export function createProjectionTables(db: Database, clock: () => number) {
   const selectOne = db.prepare(`${SELECT_PROJECTION} WHERE p.name = ?`).raw();
+  const selectCheckpoint = db
+    .prepare('SELECT generation, checkpoint, rebuild_generation, rebuild_checkpoint FROM projections WHERE name = ?')
+    .raw();
   const selectAll = db.prepare(`${SELECT_PROJECTION} ORDER BY p.name`).raw();
   const insertProjection = db.prepare(
     `INSERT INTO projections (name, version, generation, checkpoint, status, heartbeat_at)
@@ -119,6 +122,17 @@ export function createProjectionTables(db: Database, clock: () => number) {
     return row ? toRecord(row) : null;
   }
 
+  /** What a commit checks, without counting keys (readProjection does, and would cost O(keys) per batch). */
+  function checkpointOf(name: string): Pick<ProjectionRecord, 'generation' | 'checkpoint' | 'rebuild'> {
+    const row = selectCheckpoint.get(name) as [number, number, number | null, number | null] | undefined;
+    if (!row) throw new EvlogError('not_found', `projection "${name}" has no read model in the store yet`);
+    return {
+      generation: row[0],
+      checkpoint: row[1],
+      rebuild: row[2] === null ? null : { generation: row[2], version: 0, checkpoint: row[3] ?? 0, heartbeatAt: 0 },
+    };
+  }
+
   function required(name: string): ProjectionRecord {
     const record = readProjection(name);
     if (!record) throw new EvlogError('not_found', `projection "${name}" has no read model in the store yet`);
@@ -131,7 +145,7 @@ export function createProjectionTables(db: Database, clock: () => number) {
   });
 
   const commit = db.transaction((batch: ProjectionCommit) => {
-    const record = required(batch.name);
+    const record = checkpointOf(batch.name);
     const now = clock();
     if (batch.rebuild) {
       if (record.rebuild?.generation !== batch.generation || record.rebuild.checkpoint !== batch.from) {
