@@ -112,8 +112,11 @@ function printReport(context: CommandContext, report: RunReport, seconds?: numbe
       `${JSON.stringify({ ...report, ...(seconds === undefined ? {} : { seconds: Number(seconds.toFixed(3)) }) })}\n`,
     );
   } else if (!context.globals.quiet) {
+    // A rate over a blink of work says nothing.
     const rate =
-      seconds && seconds > 0 ? `, ${Math.round(report.events / seconds).toLocaleString('en-US')} events/s` : '';
+      seconds !== undefined && seconds >= 0.5
+        ? `, ${Math.round(report.events / seconds).toLocaleString('en-US')} events/s`
+        : '';
     context.io.stdout.write(
       `${report.name}: ${report.events.toLocaleString('en-US')} events applied, checkpoint ${report.to}${
         report.from !== report.to ? ` (was ${report.from})` : ''
