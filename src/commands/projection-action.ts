@@ -152,7 +152,7 @@ export const run: CommandRun = async (context, args, raw) => {
       for (const { runner } of runners) {
         try {
           const before = Date.now();
-          const report = await runner.catchUp();
+          const report = await runner.catchUp({ following: options.follow });
           if (announce) printReport(context, report, (Date.now() - before) / 1000);
         } catch (error) {
           // One failing projection does not stop the others; the command still fails.
@@ -171,7 +171,8 @@ export const run: CommandRun = async (context, args, raw) => {
       for (;;) {
         await commits.next(10_000);
         for (const { definition, runner } of runners) {
-          const report = await runner.catchUp();
+          // Every 10 s at least: catching up also reports in, so `status` shows it running.
+          const report = await runner.catchUp({ following: true });
           if (report.to !== last.get(definition.name) && report.events > 0) printReport(context, report);
           last.set(definition.name, report.to);
         }

@@ -67,8 +67,9 @@ function createFolder(
     to: number,
     failure?: { error: string; position: number },
   ): Promise<void> {
+    // A rebuild writes its states once, with the swap: an interrupted one is thrown away anyway.
     const written: [string, string][] = [];
-    for (const key of touched) written.push([key, JSON.stringify(states.get(key))]);
+    if (!target.rebuild) for (const key of touched) written.push([key, JSON.stringify(states.get(key))]);
     // Every `snapshotEvery` positions, but no more often than once per as many positions as
     // there are keys: a snapshot copies every key's state, so it never costs more than the fold.
     const sinceSnapshot = to - lastSnapshot;
@@ -82,6 +83,8 @@ function createFolder(
       to,
       states: written,
       snapshotVersion: snapshot ? definition.version : undefined,
+      // A rebuild holds every state (the stored generation is empty until the swap).
+      snapshotJson: snapshot && target.rebuild ? JSON.stringify(Object.fromEntries(states)) : undefined,
       failure,
     });
     checkpoint = to;
@@ -142,6 +145,10 @@ function createFolder(
   }
 
   return {
+    /** Every state as [key, JSON text]: what a rebuild writes with its swap. */
+    *serializedStates(): Generator<[string, string]> {
+      for (const [key, state] of states) yield [key, JSON.stringify(state)];
+    },
     get checkpoint() {
       return checkpoint;
     },
@@ -203,21 +210,24 @@ export async function createProjectionRunner(
   );
   const from = record.checkpoint;
   return {
-    /** Applies every event up to the head as it is now; returns what this runner did so far. */
-    async catchUp(): Promise<RunReport> {
+    /**
+     * Applies every event up to the head as it is now; returns what this runner did so far.
+     * `following`: stay `running` afterwards (the caller will catch up again; each call reports in).
+     */
+    async catchUp(catchUpOptions: { following?: boolean } = {}): Promise<RunReport> {
       const head = (await store.head()).position;
       await store.setProjectionStatus(definition.name, 'running');
+      let done = false;
       try {
         await folder.foldUntil(head);
+        done = true;
       } finally {
-        const now = await store.readProjection(definition.name);
-        if (now?.status === 'running') await store.setProjectionStatus(definition.name, 'idle');
+        if (!done || !catchUpOptions.following) {
+          const now = await store.readProjection(definition.name);
+          if (now?.status === 'running') await store.setProjectionStatus(definition.name, 'idle');
+        }
       }
       return { name: definition.name, from, to: folder.checkpoint, events: folder.events };
-    },
-    /** Reports in while following with nothing to do, so `status` still shows it running. */
-    async heartbeat(): Promise<void> {
-      await store.setProjectionStatus(definition.name, 'running');
     },
     async stop(): Promise<void> {
       const now = await store.readProjection(definition.name);
@@ -267,7 +277,7 @@ export async function rebuildProjection(
       if (round > 0 && head <= folder.checkpoint) break;
       await folder.foldUntil(head);
     }
-    await store.finishProjectionRebuild(definition.name, generation);
+    await store.finishProjectionRebuild(definition.name, generation, folder.serializedStates());
   } catch (error) {
     await store.abandonProjectionRebuild(definition.name, generation).catch(() => {});
     throw error;

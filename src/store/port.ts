@@ -114,8 +114,11 @@ export interface EventStore {
   /** Starts a rebuild into a fresh generation (dropping an interrupted one's); returns it. */
   beginProjectionRebuild(name: string, version: number): Promise<number>;
 
-  /** Swaps the rebuilt generation in, in one transaction, then deletes the old one. */
-  finishProjectionRebuild(name: string, generation: number): Promise<void>;
+  /**
+   * Writes the rebuilt generation's states (a rebuild keeps them in memory: an interrupted
+   * one is thrown away anyway) and swaps it in, in one transaction; then deletes the old one.
+   */
+  finishProjectionRebuild(name: string, generation: number, states: Iterable<[string, string]>): Promise<void>;
 
   /** Drops a rebuild's generation; the read model in use is untouched. */
   abandonProjectionRebuild(name: string, generation: number): Promise<void>;

@@ -226,6 +226,11 @@ export interface ProjectionCommit {
   states: [string, string][];
   /** Also store a snapshot of every key's state at `to`, under this definition version. */
   snapshotVersion?: number;
+  /**
+   * The snapshot's states (a JSON object of key → state) when the caller holds them all;
+   * without it the store builds the snapshot from the generation's stored states.
+   */
+  snapshotJson?: string;
   /** The reducer threw on the event at `position` (after `to`): mark the projection failed. */
   failure?: { error: string; position: number };
 }

@@ -335,8 +335,8 @@ function createSqliteStore(db: Database.Database, path: string, options: OpenSto
       return guarded(() => projections.beginProjectionRebuild(name, version));
     },
 
-    async finishProjectionRebuild(name, generation) {
-      guarded(() => projections.finishProjectionRebuild(name, generation));
+    async finishProjectionRebuild(name, generation, states) {
+      guarded(() => projections.finishProjectionRebuild(name, generation, states));
     },
 
     async abandonProjectionRebuild(name, generation) {

@@ -50,7 +50,9 @@ function toRecord(row: ProjectionRow): ProjectionRecord {
 export function createProjectionTables(db: Database, clock: () => number) {
   const selectOne = db.prepare(`${SELECT_PROJECTION} WHERE p.name = ?`).raw();
   const selectCheckpoint = db
-    .prepare('SELECT generation, checkpoint, rebuild_generation, rebuild_checkpoint FROM projections WHERE name = ?')
+    .prepare(
+      'SELECT generation, checkpoint, rebuild_generation, rebuild_checkpoint, rebuild_version FROM projections WHERE name = ?',
+    )
     .raw();
   const selectAll = db.prepare(`${SELECT_PROJECTION} ORDER BY p.name`).raw();
   const insertProjection = db.prepare(
@@ -90,6 +92,9 @@ export function createProjectionTables(db: Database, clock: () => number) {
      SELECT @name, @version, @position, (SELECT coalesce(json_group_object(key, json(state)), '{}') FROM
        (SELECT key, state FROM projection_states WHERE name = @name AND generation = @generation ORDER BY key)), @now`,
   );
+  const insertGivenSnapshot = db.prepare(
+    'INSERT OR REPLACE INTO projection_snapshots (name, version, position, states, created_at) VALUES (?, ?, ?, ?, ?)',
+  );
   const nearestSnapshot = db
     .prepare(
       'SELECT position, states FROM projection_snapshots WHERE name = ? AND version = ? AND position <= ? ORDER BY position DESC LIMIT 1',
@@ -124,12 +129,13 @@ export function createProjectionTables(db: Database, clock: () => number) {
 
   /** What a commit checks, without counting keys (readProjection does, and would cost O(keys) per batch). */
   function checkpointOf(name: string): Pick<ProjectionRecord, 'generation' | 'checkpoint' | 'rebuild'> {
-    const row = selectCheckpoint.get(name) as [number, number, number | null, number | null] | undefined;
+    const row = selectCheckpoint.get(name) as [number, number, number | null, number | null, number | null] | undefined;
     if (!row) throw new EvlogError('not_found', `projection "${name}" has no read model in the store yet`);
     return {
       generation: row[0],
       checkpoint: row[1],
-      rebuild: row[2] === null ? null : { generation: row[2], version: 0, checkpoint: row[3] ?? 0, heartbeatAt: 0 },
+      rebuild:
+        row[2] === null ? null : { generation: row[2], version: row[4] ?? 0, checkpoint: row[3] ?? 0, heartbeatAt: 0 },
     };
   }
 
@@ -168,7 +174,9 @@ export function createProjectionTables(db: Database, clock: () => number) {
     if (batch.rebuild) moveRebuildCheckpoint.run(batch.to, now, batch.name);
     else if (batch.failure) markFailed.run(batch.to, batch.failure.error, batch.failure.position, now, batch.name);
     else moveCheckpoint.run(batch.to, now, batch.name);
-    if (batch.snapshotVersion !== undefined) {
+    if (batch.snapshotVersion !== undefined && batch.snapshotJson !== undefined) {
+      insertGivenSnapshot.run(batch.name, batch.snapshotVersion, batch.to, batch.snapshotJson, now);
+    } else if (batch.snapshotVersion !== undefined) {
       insertSnapshot.run({
         name: batch.name,
         version: batch.snapshotVersion,
@@ -181,7 +189,7 @@ export function createProjectionTables(db: Database, clock: () => number) {
 
   const beginRebuild = db.transaction((name: string, version: number): number => {
     insertProjection.run(name, version, clock());
-    const record = required(name);
+    const record = checkpointOf(name);
     // Leftovers of an interrupted rebuild go; the generation readers see stays.
     deleteOtherGenerations.run(name, record.generation);
     const generation = (maxGeneration.get({ name }) as number) + 1;
@@ -189,11 +197,12 @@ export function createProjectionTables(db: Database, clock: () => number) {
     return generation;
   });
 
-  const swap = db.transaction((name: string, generation: number): number => {
-    const record = required(name);
+  const swap = db.transaction((name: string, generation: number, states: Iterable<[string, string]>): number => {
+    const record = checkpointOf(name);
     if (record.rebuild?.generation !== generation) {
       throw new EvlogError('conflict', `the rebuild of projection "${name}" was taken over by another process`);
     }
+    for (const [key, state] of states) upsertState.run(name, generation, key, state);
     swapIn.run(clock(), name);
     deleteOtherSnapshots.run(name, record.rebuild.version);
     return record.generation;
@@ -239,8 +248,8 @@ export function createProjectionTables(db: Database, clock: () => number) {
     beginProjectionRebuild(name: string, version: number): number {
       return beginRebuild.immediate(name, version);
     },
-    finishProjectionRebuild(name: string, generation: number): void {
-      const old = swap.immediate(name, generation);
+    finishProjectionRebuild(name: string, generation: number, states: Iterable<[string, string]>): void {
+      const old = swap.immediate(name, generation, states);
       // After the swap, in its own transaction: readers already see the new generation.
       db.transaction(() => deleteGeneration.run(name, old)).immediate();
     },
