@@ -130,6 +130,27 @@ describe.concurrent('evlog projection', () => {
   });
 });
 
+describe('evlog projection run --follow', () => {
+  it('keeps a projection current as other processes append', async ({ tmp, db }) => {
+    await importTimedShop(tmp, db);
+    writeConfig(tmp, COUNT_ORDERS(1));
+    const following = startEvlog(['projection', 'run', '-f', '--db', db], { cwd: tmp });
+    try {
+      await following.waitForLines(1);
+      expect(following.stdout()).toContain('count: 18 events applied, checkpoint 80');
+      await ok(['append', 'orders', '{"n":1}', '-t', 'OrderPlaced', '-k', 'order-x', '--db', db]);
+      await following.waitForLines(2);
+      expect(following.stdout()).toContain('count: 19 events applied, checkpoint 81');
+      const [status] = parseLines((await ok(['projection', 'status', '--json', '--db', db], { cwd: tmp })).stdout);
+      expect(status).toMatchObject({ status: 'running', checkpoint: 81, lag: 0 });
+    } finally {
+      following.child.kill('SIGTERM');
+      await following.result;
+    }
+    expect(JSON.parse((await ok(['projection', 'get', 'count', '--db', db], { cwd: tmp })).stdout).count).toBe(19);
+  });
+});
+
 describe.concurrent('evlog replay', () => {
   it('prints the same sorted state every time, and by time the same as by the equivalent position', async ({
     tmp,
