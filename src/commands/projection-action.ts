@@ -9,7 +9,7 @@ import { describeProjection, type ProjectionStatusView } from '../projections/pr
 import { createProjectionRunner, type RunReport, rebuildProjection } from '../projections/run-projection.js';
 import type { EventStore } from '../store/index.js';
 import type { CommandRun } from './command-action.js';
-import { type CommandContext, wantsJson, withStore } from './context.js';
+import { type CommandContext, configFor, wantsJson, withStore } from './context.js';
 import { parseOptions } from './parse-options.js';
 import { projectionDefinition, projectionDefinitions } from './projection-definitions.js';
 import { recordUpcasterFor } from './upcasting.js';
@@ -133,9 +133,14 @@ export const run: CommandRun = async (context, args, raw) => {
       ? await Promise.all(names.map((name) => projectionDefinition(context, name)))
       : await projectionDefinitions(context);
   if (definitions.length === 0) {
-    throw new EvlogError('not_found', 'no projections to run: the config declares none', {
-      hint: 'declare them in evlog.config.mjs under `projections: [ … ]`, or name one with --config',
-    });
+    const loaded = await configFor(context);
+    throw new EvlogError(
+      'not_found',
+      `no projections to run: ${loaded ? `${loaded.path} declares none` : 'there is no config file'}`,
+      {
+        hint: 'declare them in evlog.config.mjs under `projections: [ … ]`, or name one with --config',
+      },
+    );
   }
   await withStore(context, { create: false }, async (store) => {
     const upcast = await recordUpcasterFor(context, store, false);

@@ -36,3 +36,13 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ x: 1, y: { b: 2, a: 1 } }, 2)).toBe(canonicalJson({ y: { a: 1, b: 2 }, x: 1 }, 2));
   });
 });
+
+describe('canonicalJson without indentation', () => {
+  it('matches JSON.stringify of the sorted copy, for what JSON.stringify leaves out too', () => {
+    const value = { z: [3, undefined, { y: 1, x: () => 1 }], a: { c: null, b: 'é"\n' }, u: undefined, d: new Date(0) };
+    expect(canonicalJson(value)).toBe(
+      '{"a":{"b":"é\\"\\n","c":null},"d":"1970-01-01T00:00:00.000Z","z":[3,null,{"y":1}]}',
+    );
+    expect(canonicalJson(undefined)).toBe('null');
+  });
+});

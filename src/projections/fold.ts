@@ -125,7 +125,7 @@ export function projectionOutput(
   definition: ProjectionDefinition,
   states: Iterable<[string, unknown]>,
 ): Record<string, unknown> | unknown {
-  const byKey = new Map(states);
+  const byKey = states instanceof Map ? (states as Map<string, unknown>) : new Map(states);
   if (!definition.key) return byKey.has(SINGLE_STATE_KEY) ? byKey.get(SINGLE_STATE_KEY) : definition.initialState();
   const output: Record<string, unknown> = {};
   for (const key of [...byKey.keys()].sort()) output[key] = byKey.get(key);
