@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { EvlogError } from '../errors.js';
-import { startProgress } from '../output/progress.js';
+import { type Progress, startProgress } from '../output/progress.js';
 import { printTable } from '../output/table.js';
 import { canonicalJson } from '../projections/canonical-json.js';
 import type { ProjectionDefinition } from '../projections/define-projection.js';
@@ -146,28 +146,42 @@ export const run: CommandRun = async (context, args, raw) => {
     const upcast = await recordUpcasterFor(context, store, false);
     const runners: { definition: ProjectionDefinition; runner: Awaited<ReturnType<typeof createProjectionRunner>> }[] =
       [];
+    // The first catch-up of a long way behind shows a progress bar (stderr, TTY only).
+    let progress: Progress | undefined;
     for (const definition of definitions) {
       runners.push({
         definition,
-        runner: await createProjectionRunner(store, definition, { upcast, batchSize: options.batchSize }),
+        runner: await createProjectionRunner(store, definition, {
+          upcast,
+          batchSize: options.batchSize,
+          onProgress: ({ position }) => progress?.update(position),
+        }),
       });
     }
     let firstFailure: unknown;
-    const catchUpAll = async (announce: boolean) => {
-      for (const { runner } of runners) {
-        try {
-          const before = Date.now();
-          const report = await runner.catchUp({ following: options.follow });
-          if (announce) printReport(context, report, (Date.now() - before) / 1000);
-        } catch (error) {
-          // One failing projection does not stop the others; the command still fails.
-          firstFailure ??= error;
-          if (!options.follow) continue;
-          throw error;
-        }
+    for (const { definition, runner } of runners) {
+      const head = (await store.head()).position;
+      progress = await startProgress(context.io.stderr, {
+        total: head,
+        label: `running ${definition.name}`,
+        unit: 'events',
+        quiet: context.globals.quiet,
+        minimum: 100_000,
+      });
+      const before = Date.now();
+      let report: RunReport | undefined;
+      try {
+        report = await runner.catchUp({ following: options.follow });
+      } catch (error) {
+        // One failing projection does not stop the others; the command still fails.
+        firstFailure ??= error;
+        if (options.follow) throw error;
+      } finally {
+        progress.stop();
+        progress = undefined;
       }
-    };
-    await catchUpAll(true);
+      if (report) printReport(context, report, (Date.now() - before) / 1000);
+    }
     if (firstFailure) throw firstFailure;
     if (!options.follow) return;
     const commits = waitForCommit(store);
