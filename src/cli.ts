@@ -6,6 +6,8 @@ import { demoCommand } from './commands/demo.js';
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
 import { initCommand } from './commands/init.js';
+import { projectionCommand } from './commands/projection.js';
+import { replayCommand } from './commands/replay.js';
 import { schemaCommand } from './commands/schema.js';
 import { statsCommand } from './commands/stats.js';
 import { streamsCommand } from './commands/streams.js';
@@ -47,6 +49,8 @@ Start with:
     importCommand(io),
     exportCommand(io),
     schemaCommand(io),
+    replayCommand(io),
+    projectionCommand(io),
   ]) {
     program.addCommand(command);
   }

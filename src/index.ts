@@ -9,6 +9,7 @@
 
 export { defineConfig, type EvlogConfig, findConfigFile, type LoadedConfig, loadConfig } from './config/load-config.js';
 export { type ErrorCode, EvlogError, isEvlogError } from './errors.js';
+export * from './projections/index.js';
 export {
   type ChangeKind,
   type CompatibilityReason,

@@ -22,6 +22,8 @@ describe.concurrent('evlog demo', () => {
     // The schema steps: the data-aware check finds the tour's own order, and a bad event is refused.
     expect(result.stdout).toContain('rejects 1 of 16 stored OrderPlaced events');
     expect(result.stdout).toContain('InventoryReserved v1: the data breaks its schema (2 violations)');
+    expect(result.stdout).toMatch(/order-status: 5\d events applied, checkpoint 8\d/);
+    expect(result.stdout).toContain('"sku-mug-blue": {');
     expect(result.stdout).toContain(db);
     expect(result.stdout).not.toContain('\u001b[');
     const events = await readEvents(db);

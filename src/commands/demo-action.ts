@@ -87,6 +87,22 @@ function tour(fixture: string): DemoStep[] {
       say: 'Data that breaks its schema is refused (exit code 3), with one line per violation:',
       argv: ['append', 'inventory', '{"orderId":"order-2001","sku":"mug","qty":0}', '-t', 'InventoryReserved'],
     },
+    {
+      say: 'Catch two projections of the shop config up: read models built in the store by pure reducers:',
+      argv: ['projection', 'run', 'stock', 'order-status', '--config', join(dirname(fixture), 'evlog.config.mjs')],
+    },
+    {
+      say: 'Replay to a point in time: stock per product as of position 20, computed in memory:',
+      argv: [
+        'replay',
+        '--projection',
+        'stock',
+        '--until',
+        '20',
+        '--config',
+        join(dirname(fixture), 'evlog.config.mjs'),
+      ],
+    },
     { say: 'Totals:', argv: ['stats'] },
   ];
 }

@@ -114,7 +114,7 @@ async function tail(
 }
 
 /** Without --follow, naming a topic or stream that does not exist is an error, not silence. */
-async function checkSourcesExist(store: EventStore, filter: EventFilter): Promise<void> {
+export async function checkSourcesExist(store: EventStore, filter: EventFilter): Promise<void> {
   if (filter.topics) {
     const known = new Set((await store.listTopics()).map((t) => t.topic));
     const missing = filter.topics.filter((topic) => !known.has(topic));

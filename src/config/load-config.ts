@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as z from 'zod/mini';
 import { EvlogError } from '../errors.js';
+import type { ProjectionDefinition } from '../projections/define-projection.js';
 import type { Upcasters } from '../schema/upcast.js';
 
 /** The names looked for, in this order, in the current folder and then each folder above. */
@@ -17,6 +18,9 @@ export interface EvlogConfig {
   db?: string;
   /** Per event type, per version N: a pure function turning version N data into version N+1. */
   upcasters?: Upcasters;
+  /** Projections: plain objects `{ name, version, topics?, types?, key?, initialState, evolve }`. */
+  // biome-ignore lint/suspicious/noExplicitAny: each projection has its own state type
+  projections?: ProjectionDefinition<any>[];
   [key: string]: unknown;
 }
 
@@ -40,7 +44,28 @@ const upcasterFunction = z.custom<(data: never) => unknown>(
   'must be a function (data) => data',
 );
 
+const aFunction = (what: string) => z.custom<() => unknown>((value) => typeof value === 'function', `must be ${what}`);
+const names = z.array(z.string().check(z.minLength(1, 'cannot be empty')));
+
+const projectionSchema = z.looseObject({
+  name: z.string().check(z.regex(/^[A-Za-z0-9][\w.-]*$/, 'must be a name of letters, digits, -, _ or .')),
+  version: z.number().check(z.int('must be a whole number'), z.positive('must be 1 or more')),
+  topics: z.optional(names),
+  types: z.optional(names),
+  key: z.optional(aFunction('a function (event) => key')),
+  initialState: aFunction('a function () => state'),
+  evolve: aFunction('a function (state, event) => state'),
+  snapshotEvery: z.optional(z.number().check(z.int('must be a whole number'), z.positive('must be 1 or more'))),
+});
+
 const configSchema = z.looseObject({
+  projections: z.optional(
+    z.array(projectionSchema).check(
+      z.refine((list) => new Set(list.map((p) => p.name)).size === list.length, {
+        message: 'two projections have the same name',
+      }),
+    ),
+  ),
   db: z.optional(z.string().check(z.minLength(1, 'cannot be empty'))),
   upcasters: z.optional(
     z.record(

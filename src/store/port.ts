@@ -6,6 +6,9 @@ import type {
   EventRecord,
   NewEvent,
   PageRequest,
+  ProjectionCommit,
+  ProjectionRecord,
+  ProjectionSnapshot,
   RegisterSchemaOptions,
   SchemaTypeSummary,
   StoredSchema,
@@ -83,6 +86,45 @@ export interface EventStore {
   readSetting(name: string): Promise<string | null>;
   /** Sets a store setting; null removes it. */
   writeSetting(name: string, value: string | null): Promise<void>;
+
+  /** A projection's run-time record (checkpoint, status, generation, rebuild), or null. */
+  readProjection(name: string): Promise<ProjectionRecord | null>;
+
+  /** Every projection with a record in the store, by name. */
+  listProjections(): Promise<ProjectionRecord[]>;
+
+  /** The projection's record, created (idle, checkpoint 0) when it has none. */
+  createProjection(name: string, version: number): Promise<ProjectionRecord>;
+
+  /** Sets the status and the heartbeat (a runner reporting in). */
+  setProjectionStatus(name: string, status: 'idle' | 'running' | 'stale'): Promise<void>;
+
+  /** Writes a batch's states and moves the checkpoint, in one transaction (see ProjectionCommit). */
+  commitProjection(batch: ProjectionCommit): Promise<void>;
+
+  /**
+   * States as [key, JSON text], by key. Without `generation`, the generation readers see,
+   * read in one statement (a rebuild's swap is never seen half-done); with it, `keys` is required.
+   */
+  readProjectionStates(
+    name: string,
+    options?: { generation?: number; keys?: readonly string[] },
+  ): Promise<[string, string][]>;
+
+  /** Starts a rebuild into a fresh generation (dropping an interrupted one's); returns it. */
+  beginProjectionRebuild(name: string, version: number): Promise<number>;
+
+  /**
+   * Writes the rebuilt generation's states (a rebuild keeps them in memory: an interrupted
+   * one is thrown away anyway) and swaps it in, in one transaction; then deletes the old one.
+   */
+  finishProjectionRebuild(name: string, generation: number, states: Iterable<[string, string]>): Promise<void>;
+
+  /** Drops a rebuild's generation; the read model in use is untouched. */
+  abandonProjectionRebuild(name: string, generation: number): Promise<void>;
+
+  /** The latest snapshot of that definition version at or before a position, or null. */
+  readProjectionSnapshot(name: string, version: number, atOrBefore: number): Promise<ProjectionSnapshot | null>;
 
   /**
    * Calls `onChange` soon after any process commits to the store, until the returned

@@ -176,3 +176,65 @@ export interface RegisterSchemaOptions {
   /** Also set the type's compatibility mode, in the same transaction. */
   compat?: CompatibilityMode;
 }
+
+/**
+ * A projection's stored status. `running` and `rebuilding` are reported only while the
+ * process doing it is alive (its heartbeat is fresh); `stale`: the definition's version
+ * differs from the read model's.
+ */
+export type ProjectionStatus = 'idle' | 'running' | 'failed' | 'stale' | 'rebuilding';
+
+/** A projection's run-time record in the store (its definition lives in code). */
+export interface ProjectionRecord {
+  name: string;
+  /** The definition version the current read model was built with. */
+  version: number;
+  /** The generation of states that readers see. */
+  generation: number;
+  /** Every event up to this position has been applied (0: none). */
+  checkpoint: number;
+  status: Exclude<ProjectionStatus, 'rebuilding'>;
+  lastError: string | null;
+  /** The position of the event the reducer failed on. */
+  errorPosition: number | null;
+  /** When a runner last reported in (ms since the epoch). */
+  heartbeatAt: number;
+  /** A rebuild in progress (or interrupted): its generation, version, checkpoint and heartbeat. */
+  rebuild: { generation: number; version: number; checkpoint: number; heartbeatAt: number } | null;
+  /** How many keys the current generation holds. */
+  keys: number;
+}
+
+/**
+ * One batch of a projection run, committed in one transaction: the states written, and the
+ * checkpoint moved from `from` to `to`. The store refuses (conflict) when the checkpoint is
+ * no longer `from` or the generation is no longer the one written to, so two runners can
+ * never apply an event twice.
+ */
+export interface ProjectionCommit {
+  name: string;
+  generation: number;
+  /** True when writing a rebuild's fresh generation. */
+  rebuild: boolean;
+  from: number;
+  to: number;
+  /** [key, state as JSON text] */
+  states: [string, string][];
+  /** Also store a snapshot of every key's state at `to`, under this definition version. */
+  snapshotVersion?: number;
+  /**
+   * The snapshot's states (a JSON object of key → state) when the caller holds them all;
+   * without it the store builds the snapshot from the generation's stored states.
+   */
+  snapshotJson?: string;
+  /** The reducer threw on the event at `position` (after `to`): mark the projection failed. */
+  failure?: { error: string; position: number };
+}
+
+/** A snapshot: every key's state (a JSON object of key → state) after the event at `position`. */
+export interface ProjectionSnapshot {
+  name: string;
+  version: number;
+  position: number;
+  statesJson: string;
+}

@@ -75,6 +75,41 @@ const MIGRATIONS: readonly string[] = [
     compat TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 3: projections. One row per projection: the version its read model was built with, the
+  // generation readers see, the checkpoint, status and last error, and a rebuild in progress
+  // (a fresh generation, swapped in by updating \`generation\`). States per (name, generation,
+  // key) as JSON; snapshots of all keys' states per (name, version, position).
+  `
+  CREATE TABLE projections (
+    name               TEXT PRIMARY KEY,
+    version            INTEGER NOT NULL,
+    generation         INTEGER NOT NULL,
+    checkpoint         INTEGER NOT NULL,
+    status             TEXT NOT NULL,
+    error              TEXT,
+    error_position     INTEGER,
+    heartbeat_at       INTEGER NOT NULL,
+    rebuild_generation INTEGER,
+    rebuild_version    INTEGER,
+    rebuild_checkpoint INTEGER,
+    rebuild_heartbeat_at INTEGER
+  ) WITHOUT ROWID;
+  CREATE TABLE projection_states (
+    name       TEXT NOT NULL,
+    generation INTEGER NOT NULL,
+    key        TEXT NOT NULL,
+    state      TEXT NOT NULL,
+    PRIMARY KEY (name, generation, key)
+  ) WITHOUT ROWID;
+  CREATE TABLE projection_snapshots (
+    name       TEXT NOT NULL,
+    version    INTEGER NOT NULL,
+    position   INTEGER NOT NULL,
+    states     TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (name, version, position)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** The schema version this evlog writes. */

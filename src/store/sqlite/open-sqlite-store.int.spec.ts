@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { EvlogError } from '../../errors.js';
+import { LATEST_SCHEMA_VERSION } from './migrations.js';
 import { openStore } from './open-sqlite-store.js';
 import { useTempStores } from './test-store.js';
 
@@ -33,7 +34,7 @@ describe('opening a store', () => {
     store.close();
     const db = new Database(store.path, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    expect(db.pragma('user_version', { simple: true })).toBe(LATEST_SCHEMA_VERSION);
     expect(db.pragma('application_id', { simple: true })).toBe(0x45564c47);
     db.close();
   });
@@ -69,7 +70,7 @@ describe('opening a store', () => {
     db.close();
     const error = openError(store.path, false);
     expect(error.code).toBe('failure');
-    expect(error.message).toContain('newer evlog (store schema 99; this evlog knows up to 2)');
+    expect(error.message).toContain(`newer evlog (store schema 99; this evlog knows up to ${LATEST_SCHEMA_VERSION})`);
   });
 
   it('for reading, refuses an empty file instead of initialising it', () => {

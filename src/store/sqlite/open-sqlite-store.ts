@@ -8,6 +8,7 @@ import { DEFAULT_MAX_EVENT_BYTES } from '../validate-event.js';
 import { type AppendTransaction, createAppender } from './append-events.js';
 import { createTimeIndex } from './find-position-at-time.js';
 import { EVLOG_APPLICATION_ID, LATEST_SCHEMA_VERSION, migrate } from './migrations.js';
+import { createProjectionTables } from './projection-tables.js';
 import { createReader } from './read-events.js';
 import { createSchemaRegistry } from './schema-registry.js';
 import { createSummaries } from './summaries.js';
@@ -176,6 +177,7 @@ function createSqliteStore(db: Database.Database, path: string, options: OpenSto
   const timeIndex = createTimeIndex(db);
   const summaries = createSummaries(db, path);
   const registry = createSchemaRegistry(db, options.clock ?? Date.now);
+  const projections = createProjectionTables(db, options.clock ?? Date.now);
   const watchOptions: WatchOptions = { pollMs: 20, useFileWatch: true, ...options.watch };
   let transactionOpen = false;
   const watchers = new Set<() => void>();
@@ -308,6 +310,46 @@ function createSqliteStore(db: Database.Database, path: string, options: OpenSto
 
     async writeSetting(name, value) {
       guarded(() => registry.writeSetting(name, value));
+    },
+
+    async readProjection(name) {
+      return guarded(() => projections.readProjection(name));
+    },
+
+    async listProjections() {
+      return guarded(projections.listProjections);
+    },
+
+    async createProjection(name, version) {
+      return guarded(() => projections.createProjection(name, version));
+    },
+
+    async setProjectionStatus(name, status) {
+      guarded(() => projections.setProjectionStatus(name, status));
+    },
+
+    async commitProjection(batch) {
+      guarded(() => projections.commitProjection(batch));
+    },
+
+    async readProjectionStates(name, stateOptions = {}) {
+      return guarded(() => projections.readProjectionStates(name, stateOptions));
+    },
+
+    async beginProjectionRebuild(name, version) {
+      return guarded(() => projections.beginProjectionRebuild(name, version));
+    },
+
+    async finishProjectionRebuild(name, generation, states) {
+      guarded(() => projections.finishProjectionRebuild(name, generation, states));
+    },
+
+    async abandonProjectionRebuild(name, generation) {
+      guarded(() => projections.abandonProjectionRebuild(name, generation));
+    },
+
+    async readProjectionSnapshot(name, version, atOrBefore) {
+      return guarded(() => projections.readProjectionSnapshot(name, version, atOrBefore));
     },
 
     watchCommits(onChange) {

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { EvlogError } from '../../errors.js';
+import { LATEST_SCHEMA_VERSION } from './migrations.js';
 import { manualClock, useTempStores } from './test-store.js';
 
 const V1 = JSON.stringify({ type: 'object', properties: { total: { type: 'number' } } });
@@ -89,12 +90,12 @@ describe('the schema registry in the store', () => {
     store.close();
     const db = new Database(store.path);
     db.exec(
-      'DROP TRIGGER schemas_are_immutable_update; DROP TRIGGER schemas_are_immutable_delete; DROP TABLE schemas; DROP TABLE schema_compat',
+      'DROP TRIGGER schemas_are_immutable_update; DROP TRIGGER schemas_are_immutable_delete; DROP TABLE schemas; DROP TABLE schema_compat; DROP TABLE projections; DROP TABLE projection_states; DROP TABLE projection_snapshots',
     );
     db.pragma('user_version = 1');
     db.close();
     const reopened = stores.open({}, store.path);
-    expect((await reopened.stats()).schemaVersion).toBe(2);
+    expect((await reopened.stats()).schemaVersion).toBe(LATEST_SCHEMA_VERSION);
     expect((await reopened.head()).position).toBe(1);
     expect(await reopened.registerSchema('T', V1, { expectedLatestVersion: 0 })).toEqual({ version: 1, created: true });
   });

@@ -1,0 +1,55 @@
+import type { ProjectionRecord, ProjectionStatus } from '../store/types.js';
+import type { ProjectionDefinition } from './define-projection.js';
+
+/** A runner that has not reported in for this long is gone (killed, or its machine slept). */
+export const HEARTBEAT_TIMEOUT_MS = 30_000;
+
+/** What `projection list` and `status` show for one projection. */
+export interface ProjectionStatusView {
+  name: string;
+  /** The definition's version (null: in the store but no longer in the config). */
+  version: number | null;
+  /** The version the read model was built with (null: never run). */
+  storedVersion: number | null;
+  status: ProjectionStatus;
+  checkpoint: number;
+  head: number;
+  /** head − checkpoint: events the read model has not seen yet. */
+  lag: number;
+  keys: number;
+  lastError: { message: string; position: number | null } | null;
+  /** A rebuild in progress: how far it got. */
+  rebuild: { checkpoint: number } | null;
+}
+
+/**
+ * The status as a user should read it: `stale` when the definition's version changed,
+ * `running`/`rebuilding` only while the process doing it still reports in.
+ */
+export function describeProjection(
+  name: string,
+  definition: ProjectionDefinition | undefined,
+  record: ProjectionRecord | null,
+  head: number,
+  now: number,
+): ProjectionStatusView {
+  const checkpoint = record?.checkpoint ?? 0;
+  const rebuilding = record?.rebuild && now - record.rebuild.heartbeatAt < HEARTBEAT_TIMEOUT_MS ? record.rebuild : null;
+  let status: ProjectionStatus = record?.status ?? 'idle';
+  if (status === 'running' && record && now - record.heartbeatAt >= HEARTBEAT_TIMEOUT_MS) status = 'idle';
+  if (definition && record && record.version !== definition.version) status = 'stale';
+  else if (status === 'stale') status = 'idle';
+  if (rebuilding) status = 'rebuilding';
+  return {
+    name,
+    version: definition?.version ?? null,
+    storedVersion: record?.version ?? null,
+    status,
+    checkpoint,
+    head,
+    lag: Math.max(0, head - checkpoint),
+    keys: record?.keys ?? 0,
+    lastError: record?.lastError ? { message: record.lastError, position: record.errorPosition } : null,
+    rebuild: rebuilding ? { checkpoint: rebuilding.checkpoint } : null,
+  };
+}

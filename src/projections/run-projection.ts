@@ -1,0 +1,286 @@
+import { EvlogError } from '../errors.js';
+import type { RecordUpcaster } from '../schema/upcast.js';
+import type { EventStore } from '../store/port.js';
+import { readAllEvents } from '../store/read-all-events.js';
+import type { EventRecord, ProjectionRecord } from '../store/types.js';
+import { DEFAULT_SNAPSHOT_EVERY, type ProjectionDefinition, type ProjectionEvent } from './define-projection.js';
+import { evolveState, keyOf, projectionFilter, toProjectionEvent } from './fold.js';
+
+export interface RunProjectionOptions {
+  /** Turns stored records into their latest shape before the reducer sees them. */
+  upcast?: RecordUpcaster;
+  /** Events per transaction (default 5,000). */
+  batchSize?: number;
+  /** Called after each committed batch. */
+  onProgress?: (progress: { position: number; target: number; events: number }) => void;
+}
+
+export interface RunReport {
+  name: string;
+  /** The checkpoint before and after. */
+  from: number;
+  to: number;
+  /** Events the reducer was given. */
+  events: number;
+}
+
+const DEFAULT_BATCH_SIZE = 5_000;
+
+/** Where a fold writes: the generation readers see, or a rebuild's fresh one. */
+interface FoldTarget {
+  generation: number;
+  rebuild: boolean;
+}
+
+/**
+ * Folds a projection's events from its checkpoint to a position into a generation, in
+ * batches. Each batch's states and the checkpoint move in one transaction, and the store
+ * refuses a batch whose starting checkpoint is not the stored one: a killed process loses
+ * at most its open batch, and no event is ever applied twice.
+ */
+function createFolder(
+  store: EventStore,
+  definition: ProjectionDefinition,
+  target: FoldTarget,
+  start: { checkpoint: number; complete: boolean },
+  options: RunProjectionOptions,
+) {
+  const states = new Map<string, unknown>();
+  // True when every key's state is in `states` (a fresh read model): no need to read the store.
+  let complete = start.complete;
+  let checkpoint = start.checkpoint;
+  let lastSnapshot = start.checkpoint;
+  let events = 0;
+  const snapshotEvery = definition.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY;
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+
+  async function loadStates(keys: Set<string>): Promise<void> {
+    if (complete) return;
+    const missing = [...keys].filter((key) => !states.has(key));
+    if (missing.length === 0) return;
+    const rows = await store.readProjectionStates(definition.name, { generation: target.generation, keys: missing });
+    for (const [key, json] of rows) states.set(key, JSON.parse(json));
+  }
+
+  async function commit(
+    touched: Set<string>,
+    to: number,
+    failure?: { error: string; position: number },
+  ): Promise<void> {
+    // A rebuild writes its states once, with the swap: an interrupted one is thrown away anyway.
+    const written: [string, string][] = [];
+    if (!target.rebuild) for (const key of touched) written.push([key, JSON.stringify(states.get(key))]);
+    // Every `snapshotEvery` positions, but no more often than once per as many positions as
+    // there are keys: a snapshot copies every key's state, so it never costs more than the fold.
+    const sinceSnapshot = to - lastSnapshot;
+    const snapshot = !failure && sinceSnapshot >= snapshotEvery && sinceSnapshot >= states.size;
+    if (snapshot) lastSnapshot = to;
+    await store.commitProjection({
+      name: definition.name,
+      generation: target.generation,
+      rebuild: target.rebuild,
+      from: checkpoint,
+      to,
+      states: written,
+      snapshotVersion: snapshot ? definition.version : undefined,
+      // A rebuild holds every state (the stored generation is empty until the swap).
+      snapshotJson: snapshot && target.rebuild ? JSON.stringify(Object.fromEntries(states)) : undefined,
+      failure,
+    });
+    checkpoint = to;
+  }
+
+  /** Applies one batch and commits it with the checkpoint at `to`. */
+  async function applyBatch(records: EventRecord[], to: number): Promise<void> {
+    const parsed: ProjectionEvent[] = new Array(records.length);
+    for (let i = 0; i < records.length; i++) parsed[i] = toProjectionEvent(records[i] as EventRecord, options.upcast);
+    const touched = new Set<string>();
+    let failedAt = -1;
+    let failure: EvlogError | undefined;
+    const keys: (string | undefined)[] = new Array(parsed.length);
+    try {
+      for (let i = 0; i < parsed.length; i++) {
+        failedAt = i;
+        keys[i] = keyOf(definition, parsed[i] as ProjectionEvent);
+      }
+      await loadStates(new Set(keys.filter((key): key is string => key !== undefined)));
+      for (let i = 0; i < parsed.length; i++) {
+        failedAt = i;
+        const key = keys[i];
+        if (key === undefined) continue;
+        const state = states.has(key) ? states.get(key) : definition.initialState();
+        states.set(key, evolveState(definition, state, parsed[i] as ProjectionEvent));
+        touched.add(key);
+      }
+    } catch (error) {
+      if (!(error instanceof EvlogError)) throw error;
+      failure = error;
+    }
+    if (!failure) {
+      events += parsed.length;
+      await commit(touched, to);
+      return;
+    }
+    const failedEvent = parsed[failedAt] as ProjectionEvent;
+    if (target.rebuild) throw failure;
+    // The reducer may have changed states in place before throwing: forget this batch's
+    // states, read them back as committed, and apply the events before the failing one.
+    for (const key of touched) states.delete(key);
+    complete = false;
+    const before = parsed.slice(0, failedAt);
+    const beforeKeys = keys.slice(0, failedAt);
+    await loadStates(new Set(beforeKeys.filter((key): key is string => key !== undefined)));
+    const redone = new Set<string>();
+    for (let i = 0; i < before.length; i++) {
+      const key = beforeKeys[i];
+      if (key === undefined) continue;
+      const state = states.has(key) ? states.get(key) : definition.initialState();
+      states.set(key, evolveState(definition, state, before[i] as ProjectionEvent));
+      redone.add(key);
+    }
+    events += before.length;
+    const cause = failure.cause instanceof Error ? failure.cause.message : String(failure.cause ?? failure.message);
+    await commit(redone, failedEvent.position - 1, { error: cause, position: failedEvent.position });
+    throw failure;
+  }
+
+  return {
+    /** Every state as [key, JSON text]: what a rebuild writes with its swap. */
+    *serializedStates(): Generator<[string, string]> {
+      for (const [key, state] of states) yield [key, JSON.stringify(state)];
+    },
+    get checkpoint() {
+      return checkpoint;
+    },
+    get events() {
+      return events;
+    },
+    /** Folds every matching event after the checkpoint up to `to`, then moves the checkpoint to `to`. */
+    async foldUntil(to: number): Promise<void> {
+      if (to <= checkpoint) return;
+      let batch: EventRecord[] = [];
+      const filter = { ...projectionFilter(definition), untilPosition: to };
+      for await (const page of readAllEvents(store, filter, { after: checkpoint, pageSize: 2000 })) {
+        for (const record of page) {
+          batch.push(record);
+          if (batch.length >= batchSize) {
+            await applyBatch(batch, record.position);
+            batch = [];
+            options.onProgress?.({ position: checkpoint, target: to, events });
+          }
+        }
+      }
+      await applyBatch(batch, to);
+      options.onProgress?.({ position: checkpoint, target: to, events });
+    },
+  };
+}
+
+/** The stored version differs from the definition's: the read model must be rebuilt first. */
+function staleError(definition: ProjectionDefinition, record: ProjectionRecord): EvlogError {
+  return new EvlogError(
+    'conflict',
+    `projection "${definition.name}" is stale: its read model was built by version ${record.version}, the definition is version ${definition.version}`,
+    { hint: `rebuild it: evlog projection rebuild ${definition.name}` },
+  );
+}
+
+/**
+ * A runner that catches a projection up from its checkpoint, as often as asked (for
+ * `run --follow`), keeping the states it has seen in memory between calls.
+ */
+export async function createProjectionRunner(
+  store: EventStore,
+  definition: ProjectionDefinition,
+  options: RunProjectionOptions = {},
+) {
+  const record =
+    (await store.readProjection(definition.name)) ??
+    (await store.createProjection(definition.name, definition.version));
+  if (record.version !== definition.version) {
+    if (record.status !== 'stale') await store.setProjectionStatus(definition.name, 'stale');
+    throw staleError(definition, record);
+  }
+  const folder = createFolder(
+    store,
+    definition,
+    { generation: record.generation, rebuild: false },
+    { checkpoint: record.checkpoint, complete: record.checkpoint === 0 && record.keys === 0 },
+    options,
+  );
+  const from = record.checkpoint;
+  return {
+    /**
+     * Applies every event up to the head as it is now; returns what this runner did so far.
+     * `following`: stay `running` afterwards (the caller will catch up again; each call reports in).
+     */
+    async catchUp(catchUpOptions: { following?: boolean } = {}): Promise<RunReport> {
+      const head = (await store.head()).position;
+      await store.setProjectionStatus(definition.name, 'running');
+      let done = false;
+      try {
+        await folder.foldUntil(head);
+        done = true;
+      } finally {
+        if (!done || !catchUpOptions.following) {
+          const now = await store.readProjection(definition.name);
+          if (now?.status === 'running') await store.setProjectionStatus(definition.name, 'idle');
+        }
+      }
+      return { name: definition.name, from, to: folder.checkpoint, events: folder.events };
+    },
+    async stop(): Promise<void> {
+      const now = await store.readProjection(definition.name);
+      if (now?.status === 'running') await store.setProjectionStatus(definition.name, 'idle');
+    },
+  };
+}
+
+/**
+ * Catches a projection up from its checkpoint to the store's head.
+ *
+ * @example const report = await runProjection(store, totals); // { from: 0, to: 1500, events: 620 }
+ */
+export async function runProjection(
+  store: EventStore,
+  definition: ProjectionDefinition,
+  options: RunProjectionOptions = {},
+): Promise<RunReport> {
+  const runner = await createProjectionRunner(store, definition, options);
+  return runner.catchUp();
+}
+
+/**
+ * Rebuilds a projection from position 1 into a fresh generation and swaps it in at the end,
+ * in one transaction. Until then readers see the old read model; an interrupted or failed
+ * rebuild leaves it as it was.
+ *
+ * @example await rebuildProjection(store, totals, { onProgress: ({ position, target }) => bar.update(position) });
+ */
+export async function rebuildProjection(
+  store: EventStore,
+  definition: ProjectionDefinition,
+  options: RunProjectionOptions = {},
+): Promise<RunReport> {
+  const generation = await store.beginProjectionRebuild(definition.name, definition.version);
+  const folder = createFolder(
+    store,
+    definition,
+    { generation, rebuild: true },
+    { checkpoint: 0, complete: true },
+    options,
+  );
+  try {
+    // Events appended meanwhile are folded too, a few rounds at most; `run` takes the rest.
+    for (let round = 0; round < 3; round++) {
+      const head = (await store.head()).position;
+      if (round > 0 && head <= folder.checkpoint) break;
+      await folder.foldUntil(head);
+    }
+    await store.finishProjectionRebuild(definition.name, generation, folder.serializedStates());
+  } catch (error) {
+    await store.abandonProjectionRebuild(definition.name, generation).catch(() => {});
+    throw error;
+  }
+  return { name: definition.name, from: 0, to: folder.checkpoint, events: folder.events };
+}
