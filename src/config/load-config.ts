@@ -39,45 +39,54 @@ export interface LoadedConfig {
   config: EvlogConfig;
 }
 
-const upcasterFunction = z.custom<(data: never) => unknown>(
-  (value) => typeof value === 'function',
-  'must be a function (data) => data',
-);
+/**
+ * The config's shape, built on first use: most commands never read a config, and building
+ * zod schemas costs start-up time.
+ */
+function buildConfigSchema() {
+  const upcasterFunction = z.custom<(data: never) => unknown>(
+    (value) => typeof value === 'function',
+    'must be a function (data) => data',
+  );
 
-const aFunction = (what: string) => z.custom<() => unknown>((value) => typeof value === 'function', `must be ${what}`);
-const names = z.array(z.string().check(z.minLength(1, 'cannot be empty')));
+  const aFunction = (what: string) =>
+    z.custom<() => unknown>((value) => typeof value === 'function', `must be ${what}`);
+  const names = z.array(z.string().check(z.minLength(1, 'cannot be empty')));
 
-const projectionSchema = z.looseObject({
-  name: z.string().check(z.regex(/^[A-Za-z0-9][\w.-]*$/, 'must be a name of letters, digits, -, _ or .')),
-  version: z.number().check(z.int('must be a whole number'), z.positive('must be 1 or more')),
-  topics: z.optional(names),
-  types: z.optional(names),
-  key: z.optional(aFunction('a function (event) => key')),
-  initialState: aFunction('a function () => state'),
-  evolve: aFunction('a function (state, event) => state'),
-  snapshotEvery: z.optional(z.number().check(z.int('must be a whole number'), z.positive('must be 1 or more'))),
-});
+  const projectionSchema = z.looseObject({
+    name: z.string().check(z.regex(/^[A-Za-z0-9][\w.-]*$/, 'must be a name of letters, digits, -, _ or .')),
+    version: z.number().check(z.int('must be a whole number'), z.positive('must be 1 or more')),
+    topics: z.optional(names),
+    types: z.optional(names),
+    key: z.optional(aFunction('a function (event) => key')),
+    initialState: aFunction('a function () => state'),
+    evolve: aFunction('a function (state, event) => state'),
+    snapshotEvery: z.optional(z.number().check(z.int('must be a whole number'), z.positive('must be 1 or more'))),
+  });
 
-const configSchema = z.looseObject({
-  projections: z.optional(
-    z.array(projectionSchema).check(
-      z.refine((list) => new Set(list.map((p) => p.name)).size === list.length, {
-        message: 'two projections have the same name',
-      }),
-    ),
-  ),
-  db: z.optional(z.string().check(z.minLength(1, 'cannot be empty'))),
-  upcasters: z.optional(
-    z.record(
-      z.string(),
-      z.record(z.string(), upcasterFunction).check(
-        z.refine((steps) => Object.keys(steps).every((key) => /^[1-9]\d*$/.test(key)), {
-          message: 'keys must be the versions the upcasters read: 1, 2, …',
+  return z.looseObject({
+    projections: z.optional(
+      z.array(projectionSchema).check(
+        z.refine((list) => new Set(list.map((p) => p.name)).size === list.length, {
+          message: 'two projections have the same name',
         }),
       ),
     ),
-  ),
-});
+    db: z.optional(z.string().check(z.minLength(1, 'cannot be empty'))),
+    upcasters: z.optional(
+      z.record(
+        z.string(),
+        z.record(z.string(), upcasterFunction).check(
+          z.refine((steps) => Object.keys(steps).every((key) => /^[1-9]\d*$/.test(key)), {
+            message: 'keys must be the versions the upcasters read: 1, 2, …',
+          }),
+        ),
+      ),
+    ),
+  });
+}
+
+let configSchema: ReturnType<typeof buildConfigSchema> | undefined;
 
 function isFile(path: string): boolean {
   try {
@@ -124,6 +133,7 @@ export async function loadConfig(options: { cwd: string; configPath?: string }):
   if (exported === null || typeof exported !== 'object' || Array.isArray(exported)) {
     throw new EvlogError('usage', `the config ${path} must export a plain object (export default { … })`);
   }
+  configSchema ??= buildConfigSchema();
   const result = configSchema.safeParse(exported);
   if (!result.success) {
     const problems = result.error.issues.map(

@@ -170,14 +170,26 @@ function prepareDatabase(db: Database.Database, path: string, create: boolean, w
   if (schemaVersion < LATEST_SCHEMA_VERSION) migrate(db);
 }
 
+/**
+ * A part of the adapter, built on first use: each part prepares its statements when built,
+ * and a command uses few of the sixty or so, so opening the store prepares none.
+ */
+function once<T>(build: () => T): () => T {
+  let built: T | undefined;
+  return () => {
+    built ??= build();
+    return built;
+  };
+}
+
 function createSqliteStore(db: Database.Database, path: string, options: OpenStoreOptions): EventStore {
   const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
-  const appender = createAppender(db, { maxEventBytes, clock: options.clock ?? Date.now });
-  const reader = createReader(db);
-  const timeIndex = createTimeIndex(db);
-  const summaries = createSummaries(db, path);
-  const registry = createSchemaRegistry(db, options.clock ?? Date.now);
-  const projections = createProjectionTables(db, options.clock ?? Date.now);
+  const appender = once(() => createAppender(db, { maxEventBytes, clock: options.clock ?? Date.now }));
+  const reader = once(() => createReader(db));
+  const timeIndex = once(() => createTimeIndex(db));
+  const summaries = once(() => createSummaries(db, path));
+  const registry = once(() => createSchemaRegistry(db, options.clock ?? Date.now));
+  const projections = once(() => createProjectionTables(db, options.clock ?? Date.now));
   const watchOptions: WatchOptions = { pollMs: 20, useFileWatch: true, ...options.watch };
   let transactionOpen = false;
   const watchers = new Set<() => void>();
@@ -196,7 +208,7 @@ function createSqliteStore(db: Database.Database, path: string, options: OpenSto
     db.exec('BEGIN IMMEDIATE');
     transactionOpen = true;
     try {
-      return appender.begin();
+      return appender().begin();
     } catch (error) {
       rollback();
       throw error;
@@ -204,17 +216,17 @@ function createSqliteStore(db: Database.Database, path: string, options: OpenSto
   }
 
   function commit(tx: AppendTransaction): AppendResult[] {
-    const results = appender.finish(tx);
+    const results = appender().finish(tx);
     db.exec('COMMIT');
     transactionOpen = false;
-    appender.committed();
+    appender().committed();
     return results;
   }
 
   function rollback(): void {
     if (db.inTransaction) db.exec('ROLLBACK');
     transactionOpen = false;
-    appender.rolledBack();
+    appender().rolledBack();
   }
 
   return {
@@ -224,7 +236,7 @@ function createSqliteStore(db: Database.Database, path: string, options: OpenSto
       return guarded(() => {
         const tx = beginImmediate();
         try {
-          appender.append(tx, events, appendOptions);
+          appender().append(tx, events, appendOptions);
           return commit(tx);
         } catch (error) {
           rollback();
@@ -236,7 +248,7 @@ function createSqliteStore(db: Database.Database, path: string, options: OpenSto
     async appendEventStream(batches: AsyncIterable<NewEvent[]>, appendOptions?: AppendOptions) {
       const tx = guarded(beginImmediate);
       try {
-        for await (const batch of batches) guarded(() => appender.append(tx, batch, appendOptions));
+        for await (const batch of batches) guarded(() => appender().append(tx, batch, appendOptions));
         return guarded(() => commit(tx));
       } catch (error) {
         guarded(rollback);
@@ -245,111 +257,111 @@ function createSqliteStore(db: Database.Database, path: string, options: OpenSto
     },
 
     async readEvents(filter, page) {
-      return guarded(() => reader.readEvents(filter, page));
+      return guarded(() => reader().readEvents(filter, page));
     },
 
     async head() {
-      return guarded(summaries.readHead);
+      return guarded(summaries().readHead);
     },
 
     async findPositionAtOrAfter(time) {
-      return guarded(() => timeIndex.findPositionAtOrAfter(time));
+      return guarded(() => timeIndex().findPositionAtOrAfter(time));
     },
 
     async findPositionAtOrBefore(time) {
-      return guarded(() => timeIndex.findPositionAtOrBefore(time));
+      return guarded(() => timeIndex().findPositionAtOrBefore(time));
     },
 
     async streamVersion(topic, key) {
-      return guarded(() => summaries.streamVersion(topic, key));
+      return guarded(() => summaries().streamVersion(topic, key));
     },
 
     async listTopics() {
-      return guarded(summaries.listTopics);
+      return guarded(summaries().listTopics);
     },
 
     async listStreams(topic) {
-      return guarded(() => summaries.listStreams(topic));
+      return guarded(() => summaries().listStreams(topic));
     },
 
     async stats() {
-      return guarded(summaries.stats);
+      return guarded(summaries().stats);
     },
 
     async registerSchema(type, documentJson, registerOptions) {
-      return guarded(() => registry.registerSchema(type, documentJson, registerOptions));
+      return guarded(() => registry().registerSchema(type, documentJson, registerOptions));
     },
 
     async readSchema(type, version) {
-      return guarded(() => registry.readSchema(type, version));
+      return guarded(() => registry().readSchema(type, version));
     },
 
     async readSchemas(type) {
-      return guarded(() => registry.readSchemas(type));
+      return guarded(() => registry().readSchemas(type));
     },
 
     async listSchemaTypes() {
-      return guarded(registry.listSchemaTypes);
+      return guarded(registry().listSchemaTypes);
     },
 
     async latestSchemaVersions() {
-      return guarded(registry.latestSchemaVersions);
+      return guarded(registry().latestSchemaVersions);
     },
 
     async compatibilityMode(type) {
-      return guarded(() => registry.compatibilityMode(type));
+      return guarded(() => registry().compatibilityMode(type));
     },
 
     async setCompatibilityMode(type, mode) {
-      guarded(() => registry.setCompatibilityMode(type, mode));
+      guarded(() => registry().setCompatibilityMode(type, mode));
     },
 
     async readSetting(name) {
-      return guarded(() => registry.readSetting(name));
+      return guarded(() => registry().readSetting(name));
     },
 
     async writeSetting(name, value) {
-      guarded(() => registry.writeSetting(name, value));
+      guarded(() => registry().writeSetting(name, value));
     },
 
     async readProjection(name) {
-      return guarded(() => projections.readProjection(name));
+      return guarded(() => projections().readProjection(name));
     },
 
     async listProjections() {
-      return guarded(projections.listProjections);
+      return guarded(projections().listProjections);
     },
 
     async createProjection(name, version) {
-      return guarded(() => projections.createProjection(name, version));
+      return guarded(() => projections().createProjection(name, version));
     },
 
     async setProjectionStatus(name, status) {
-      guarded(() => projections.setProjectionStatus(name, status));
+      guarded(() => projections().setProjectionStatus(name, status));
     },
 
     async commitProjection(batch) {
-      guarded(() => projections.commitProjection(batch));
+      guarded(() => projections().commitProjection(batch));
     },
 
     async readProjectionStates(name, stateOptions = {}) {
-      return guarded(() => projections.readProjectionStates(name, stateOptions));
+      return guarded(() => projections().readProjectionStates(name, stateOptions));
     },
 
     async beginProjectionRebuild(name, version) {
-      return guarded(() => projections.beginProjectionRebuild(name, version));
+      return guarded(() => projections().beginProjectionRebuild(name, version));
     },
 
     async finishProjectionRebuild(name, generation, states) {
-      guarded(() => projections.finishProjectionRebuild(name, generation, states));
+      guarded(() => projections().finishProjectionRebuild(name, generation, states));
     },
 
     async abandonProjectionRebuild(name, generation) {
-      guarded(() => projections.abandonProjectionRebuild(name, generation));
+      guarded(() => projections().abandonProjectionRebuild(name, generation));
     },
 
     async readProjectionSnapshot(name, version, atOrBefore) {
-      return guarded(() => projections.readProjectionSnapshot(name, version, atOrBefore));
+      return guarded(() => projections().readProjectionSnapshot(name, version, atOrBefore));
     },
 
     watchCommits(onChange) {
