@@ -149,6 +149,72 @@ describe('evlog projection run --follow', () => {
     }
     expect(JSON.parse((await ok(['projection', 'get', 'count', '--db', db], { cwd: tmp })).stdout).count).toBe(19);
   });
+
+  it('follows the new read model when a rebuild swaps it in', async ({ tmp, db }) => {
+    await importTimedShop(tmp, db);
+    writeConfig(tmp, COUNT_ORDERS(1));
+    const following = startEvlog(['projection', 'run', '-f', '--db', db], { cwd: tmp });
+    try {
+      await following.waitForLines(1);
+      await ok(['projection', 'rebuild', 'count', '--db', db, '-q'], { cwd: tmp });
+      await ok(['append', 'orders', '{"n":1}', '-t', 'OrderPlaced', '-k', 'order-x', '--db', db]);
+      await following.waitForLines(2);
+      expect(following.stdout()).toContain('count: 1 events applied, checkpoint 81');
+    } finally {
+      following.child.kill('SIGTERM');
+      await following.result;
+    }
+    expect(JSON.parse((await ok(['projection', 'get', 'count', '--db', db], { cwd: tmp })).stdout).count).toBe(19);
+  });
+});
+
+describe.concurrent('evlog projection run, several at once', () => {
+  it('runs the others when one is stale, then exits 4', async ({ tmp, db }) => {
+    await importTimedShop(tmp, db);
+    const other = `{ name: 'other', version: 1, initialState: () => 0, evolve: (n) => n + 1 }`;
+    writeConfig(tmp, COUNT_ORDERS(1));
+    await ok(['projection', 'run', '--db', db], { cwd: tmp });
+    writeConfig(tmp, `${COUNT_ORDERS(2)}, ${other}`);
+    const result = await runEvlog(['projection', 'run', '--db', db], { cwd: tmp });
+    expect(result.code).toBe(4);
+    expect(result.stderr).toContain('projection "count" is stale');
+    expect(JSON.parse((await ok(['projection', 'get', 'other', '--db', db], { cwd: tmp })).stdout)).toBe(80);
+  });
+
+  it('runs a projection named twice once', async ({ tmp, db }) => {
+    await importTimedShop(tmp, db);
+    writeConfig(tmp, COUNT_ORDERS(1));
+    const result = await ok(['projection', 'run', 'count', 'count', '--db', db], { cwd: tmp });
+    expect(result.stdout).toBe(result.stdout.split('\n')[0] + '\n');
+    expect(JSON.parse((await ok(['projection', 'get', 'count', '--db', db], { cwd: tmp })).stdout).count).toBe(18);
+  });
+});
+
+describe.concurrent('evlog replay --expect', () => {
+  it('folds from scratch: snapshots written by older reducer code cannot hide a change', async ({ tmp, db }) => {
+    await importTimedShop(tmp, db);
+    const counter = (step: number) =>
+      `{ name: 'count', version: 1, snapshotEvery: 1, initialState: () => 0, evolve: (n) => n + ${step} }`;
+    writeConfig(tmp, counter(1));
+    await ok(['projection', 'run', '--db', db], { cwd: tmp });
+    writeFileSync(join(tmp, 'expected.json'), '80\n');
+    await ok(['replay', '--projection', 'count', '--expect', 'expected.json', '--db', db], { cwd: tmp });
+    // The reducer changes without a version bump: the stored snapshots are now wrong.
+    writeConfig(tmp, counter(10));
+    const result = await runEvlog(['replay', '--projection', 'count', '--expect', 'expected.json', '--db', db], {
+      cwd: tmp,
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('expected 80, got 800');
+  });
+
+  it('exits 2, not 1, when the expected file cannot be read', async ({ tmp, db }) => {
+    await importTimedShop(tmp, db);
+    writeConfig(tmp, COUNT_ORDERS(1));
+    const result = await runEvlog(['replay', '--projection', 'count', '--expect', tmp, '--db', db], { cwd: tmp });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--expect: cannot read');
+  });
 });
 
 describe.concurrent('evlog replay', () => {

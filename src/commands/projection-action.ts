@@ -127,7 +127,8 @@ function printReport(context: CommandContext, report: RunReport, seconds?: numbe
 
 export const run: CommandRun = async (context, args, raw) => {
   const options = parseOptions(z.object({ follow: z.optional(z.boolean()), batchSize }), raw);
-  const names = args[0] as string[];
+  // `run a a` means `run a`: two runners of one projection would race for its checkpoint.
+  const names = [...new Set(args[0] as string[])];
   const definitions =
     names.length > 0
       ? await Promise.all(names.map((name) => projectionDefinition(context, name)))
@@ -148,17 +149,22 @@ export const run: CommandRun = async (context, args, raw) => {
       [];
     // The first catch-up of a long way behind shows a progress bar (stderr, TTY only).
     let progress: Progress | undefined;
-    for (const definition of definitions) {
-      runners.push({
-        definition,
-        runner: await createProjectionRunner(store, definition, {
-          upcast,
-          batchSize: options.batchSize,
-          onProgress: ({ position }) => progress?.update(position),
-        }),
+    const makeRunner = (definition: ProjectionDefinition) =>
+      createProjectionRunner(store, definition, {
+        upcast,
+        batchSize: options.batchSize,
+        onProgress: ({ position }) => progress?.update(position),
       });
-    }
     let firstFailure: unknown;
+    for (const definition of definitions) {
+      try {
+        runners.push({ definition, runner: await makeRunner(definition) });
+      } catch (error) {
+        // A stale projection is refused, but the others still run; the command fails at the end.
+        if (options.follow) throw error;
+        firstFailure ??= error;
+      }
+    }
     for (const { definition, runner } of runners) {
       const head = (await store.head()).position;
       progress = await startProgress(context.io.stderr, {
@@ -189,9 +195,19 @@ export const run: CommandRun = async (context, args, raw) => {
     try {
       for (;;) {
         await commits.next(10_000);
-        for (const { definition, runner } of runners) {
+        for (const entry of runners) {
+          const { definition } = entry;
           // Every 10 s at least: catching up also reports in, so `status` shows it running.
-          const report = await runner.catchUp({ following: true });
+          let report: RunReport;
+          try {
+            report = await entry.runner.catchUp({ following: true });
+          } catch (error) {
+            // A rebuild swapped in a new read model: follow that one. (A version change makes
+            // the new runner refuse, as stale, and ends the command.)
+            if (!(error instanceof EvlogError) || error.code !== 'conflict') throw error;
+            entry.runner = await makeRunner(definition);
+            report = await entry.runner.catchUp({ following: true });
+          }
           if (report.to !== last.get(definition.name) && report.events > 0) printReport(context, report);
           last.set(definition.name, report.to);
         }

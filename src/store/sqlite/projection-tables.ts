@@ -121,6 +121,7 @@ export function createProjectionTables(db: Database, clock: () => number) {
      rebuild_version = NULL, rebuild_checkpoint = NULL, rebuild_heartbeat_at = NULL WHERE name = ?`,
   );
   const deleteOtherSnapshots = db.prepare('DELETE FROM projection_snapshots WHERE name = ? AND version <> ?');
+  const deleteSnapshots = db.prepare('DELETE FROM projection_snapshots WHERE name = ?');
 
   function readProjection(name: string): ProjectionRecord | null {
     const row = selectOne.get(name) as ProjectionRow | undefined;
@@ -192,6 +193,9 @@ export function createProjectionTables(db: Database, clock: () => number) {
     const record = checkpointOf(name);
     // Leftovers of an interrupted rebuild go; the generation readers see stays.
     deleteOtherGenerations.run(name, record.generation);
+    // A rebuild is how changed reducer code takes effect: snapshots made by the code before it
+    // must not answer replays any more (even at the same version). The rebuild writes its own.
+    deleteSnapshots.run(name);
     const generation = (maxGeneration.get({ name }) as number) + 1;
     startRebuild.run(generation, version, clock(), name);
     return generation;
