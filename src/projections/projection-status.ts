@@ -36,7 +36,12 @@ export function describeProjection(
   const checkpoint = record?.checkpoint ?? 0;
   const rebuilding = record?.rebuild && now - record.rebuild.heartbeatAt < HEARTBEAT_TIMEOUT_MS ? record.rebuild : null;
   let status: ProjectionStatus = record?.status ?? 'idle';
-  if (status === 'running' && record && now - record.heartbeatAt >= HEARTBEAT_TIMEOUT_MS) status = 'idle';
+  if (status === 'running' && record && now - record.heartbeatAt >= HEARTBEAT_TIMEOUT_MS) {
+    // The runner is gone: show the status before it. A commit past a failure clears the error,
+    // so an error still after the checkpoint means the run never got past it.
+    const unpassed = record.lastError !== null && (record.errorPosition === null || record.errorPosition > checkpoint);
+    status = unpassed ? 'failed' : 'idle';
+  }
   if (definition && record && record.version !== definition.version) status = 'stale';
   else if (status === 'stale') status = 'idle';
   if (rebuilding) status = 'rebuilding';

@@ -40,6 +40,14 @@ describe('describeProjection', () => {
     expect(describeProjection('totals', definition, gone, 40, NOW).status).toBe('idle');
   });
 
+  it('shows the status before a run whose heartbeat expired: failed while its error is not passed', () => {
+    const gone = NOW - HEARTBEAT_TIMEOUT_MS - 1;
+    const failedRun = record({ status: 'running', heartbeatAt: gone, lastError: 'boom', errorPosition: 41 });
+    expect(describeProjection('totals', definition, failedRun, 50, NOW).status).toBe('failed');
+    const live = record({ status: 'running', lastError: 'boom', errorPosition: 41 });
+    expect(describeProjection('totals', definition, live, 50, NOW).status).toBe('running');
+  });
+
   it('shows rebuilding while a rebuild reports in, and the old status once it is gone', () => {
     const rebuild = { generation: 2, version: 2, checkpoint: 10, heartbeatAt: NOW - 500 };
     expect(describeProjection('totals', definition, record({ rebuild }), 40, NOW)).toMatchObject({

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EvlogError } from '../errors.js';
 import type { EventStore } from '../store/port.js';
 import { useTempStores } from '../store/sqlite/test-store.js';
-import type { NewEvent } from '../store/types.js';
+import type { EventRecord, NewEvent } from '../store/types.js';
 import type { ProjectionDefinition } from './define-projection.js';
 import { describeProjection } from './projection-status.js';
 import { replayProjection } from './replay-projection.js';
@@ -136,6 +136,143 @@ describe('running a projection', () => {
     });
     await runProjection(store, mutating, { batchSize: 2 }).catch(() => {});
     expect(await storedStates(store)).toEqual(await fromScratch(store, totals(), 6));
+  });
+
+  it('reports the first failing event in log order when key() throws on a later event than evolve', async () => {
+    const store = stores.open();
+    await store.appendEvents(orders(4).filter((event) => event.topic === 'orders'));
+    const definition = totals({
+      key: (event) => {
+        if (event.data.orderId === 'order-3') throw new Error('key boom');
+        return event.data.customer;
+      },
+      evolve: (state, event) => {
+        if (event.data.orderId === 'order-2') throw new Error('evolve boom');
+        return { orders: state.orders + 1, total: state.total + event.data.total };
+      },
+    });
+    await expect(runProjection(store, definition, { batchSize: 100 })).rejects.toThrow(
+      'projection "totals" failed on the event at position 2 (OrderPlaced): evolve boom',
+    );
+    expect(await store.readProjection('totals')).toMatchObject({
+      status: 'failed',
+      checkpoint: 1,
+      lastError: 'evolve boom',
+      errorPosition: 2,
+    });
+    expect(await storedStates(store)).toEqual({ 'cust-1': { orders: 1, total: 1 } });
+  });
+
+  it('marks the projection failed at the event when the upcaster, initialState or serialization fails', async () => {
+    const cases: { what: string; definition: ProjectionDefinition; upcast?: boolean; error: string }[] = [
+      { what: 'upcast', definition: totals(), upcast: true, error: 'upcast boom' },
+      {
+        what: 'initialState',
+        definition: totals({
+          initialState: () => {
+            throw new Error('init boom');
+          },
+        }),
+        error: 'init boom',
+      },
+      {
+        what: 'serialize',
+        definition: totals({
+          evolve: (state, event) =>
+            event.data.orderId === 'order-2'
+              ? ({ n: 1n } as never)
+              : { orders: state.orders + 1, total: state.total + event.data.total },
+        }),
+        error: 'Do not know how to serialize a BigInt',
+      },
+    ];
+    for (const { what, definition, upcast, error } of cases) {
+      const store = stores.open();
+      await store.appendEvents(orders(3).filter((event) => event.topic === 'orders'));
+      const failAt = what === 'initialState' ? 1 : 2;
+      const options = upcast
+        ? {
+            upcast: (record: EventRecord) => {
+              if (record.position === 2) throw new Error('upcast boom');
+              return record;
+            },
+          }
+        : {};
+      const thrown = await runProjection(store, definition, options).catch((e: unknown) => e);
+      expect(thrown, what).toBeInstanceOf(EvlogError);
+      expect((thrown as EvlogError).message, what).toContain(`failed on the event at position ${failAt}`);
+      expect(await store.readProjection('totals'), what).toMatchObject({
+        status: 'failed',
+        checkpoint: failAt - 1,
+        lastError: expect.stringContaining(error),
+        errorPosition: failAt,
+      });
+      const expected = failAt === 2 ? { 'cust-1': { orders: 1, total: 1 } } : {};
+      expect(await storedStates(store), what).toEqual(expected);
+    }
+  });
+
+  it('keeps a failed projection failed while a new run has not passed the failing event, even if that run dies', async () => {
+    const store = stores.open();
+    await store.appendEvents(orders(3).filter((event) => event.topic === 'orders'));
+    await runProjection(store, totals({}, 'order-2')).catch(() => {});
+    expect((await store.readProjection('totals'))?.status).toBe('failed');
+    // A run whose first commit never lands (as if SIGKILLed before it).
+    const hanging = new Proxy(store, {
+      get(target, property) {
+        if (property === 'commitProjection') return () => new Promise(() => {});
+        const value = Reflect.get(target, property);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    void runProjection(hanging, totals());
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const record = await store.readProjection('totals');
+    expect(record?.status).toBe('failed');
+    expect(describeProjection('totals', totals(), record, 3, Date.now() + 60_000).status).toBe('failed');
+    // Fixed, a run past the failing event clears it.
+    await runProjection(store, totals());
+    expect(await store.readProjection('totals')).toMatchObject({ status: 'idle', checkpoint: 3, lastError: null });
+  });
+
+  it('drops the state a reducer mutated in place before throwing, so the same runner resumes from the stored one', async () => {
+    const store = stores.open();
+    await store.appendEvents(orders(4).filter((event) => event.topic === 'orders'));
+    let throws = 1;
+    const runner = await createProjectionRunner(
+      store,
+      totals({
+        evolve: (state, event) => {
+          state.orders++;
+          if (event.data.orderId === 'order-4' && throws-- > 0) throw new Error('boom');
+          state.total += event.data.total;
+          return state;
+        },
+      }),
+      { batchSize: 2 },
+    );
+    await expect(runner.catchUp()).rejects.toThrow('boom');
+    expect(await store.readProjection('totals')).toMatchObject({ status: 'failed', checkpoint: 3, errorPosition: 4 });
+    await runner.catchUp({ following: true });
+    expect(await store.readProjection('totals')).toMatchObject({ status: 'running', checkpoint: 4, lastError: null });
+    await runner.stop();
+    expect((await store.readProjection('totals'))?.status).toBe('idle');
+    expect(await storedStates(store)).toEqual(await fromScratch(store, totals()));
+  });
+
+  it('does not set a projection idle when another run owns it (a loser of the checkpoint race)', async () => {
+    const store = stores.open();
+    await store.appendEvents(orders(3));
+    const slow = await createProjectionRunner(store, totals());
+    const winner = await createProjectionRunner(store, totals());
+    await winner.catchUp({ following: true });
+    expect((await store.readProjection('totals'))?.status).toBe('running');
+    await store.appendEvents(orders(1, 4));
+    await expect(slow.catchUp()).rejects.toMatchObject({ code: 'conflict' });
+    await slow.stop();
+    expect((await store.readProjection('totals'))?.status).toBe('running');
+    await winner.catchUp();
+    expect(await store.readProjection('totals')).toMatchObject({ status: 'idle', checkpoint: 8 });
   });
 
   it('marks a definition whose version changed stale, and refuses to run it until rebuilt', async () => {

@@ -4,7 +4,7 @@ import type { EventStore } from '../store/port.js';
 import { readAllEvents } from '../store/read-all-events.js';
 import type { EventRecord, ProjectionRecord } from '../store/types.js';
 import { DEFAULT_SNAPSHOT_EVERY, type ProjectionDefinition, type ProjectionEvent } from './define-projection.js';
-import { evolveState, keyOf, projectionFilter, toProjectionEvent } from './fold.js';
+import { evolveState, keyOf, projectionFailure, projectionFilter, toProjectionEvent } from './fold.js';
 
 export interface RunProjectionOptions {
   /** Turns stored records into their latest shape before the reducer sees them. */
@@ -63,13 +63,10 @@ function createFolder(
   }
 
   async function commit(
-    touched: Set<string>,
+    written: [string, string][],
     to: number,
     failure?: { error: string; position: number },
   ): Promise<void> {
-    // A rebuild writes its states once, with the swap: an interrupted one is thrown away anyway.
-    const written: [string, string][] = [];
-    if (!target.rebuild) for (const key of touched) written.push([key, JSON.stringify(states.get(key))]);
     // Every `snapshotEvery` positions, but no more often than once per as many positions as
     // there are keys: a snapshot copies every key's state, so it never costs more than the fold.
     const sinceSnapshot = to - lastSnapshot;
@@ -90,58 +87,131 @@ function createFolder(
     checkpoint = to;
   }
 
-  /** Applies one batch and commits it with the checkpoint at `to`. */
+  /** A state as stored; throws (a plain error) when it cannot be written as JSON. */
+  function serialize(state: unknown): string {
+    const json = JSON.stringify(state);
+    if (json === undefined) throw new Error(`the state (${typeof state}) cannot be written as JSON`);
+    return json;
+  }
+
+  /** The state after one event, or a projection failure naming that event (initialState, evolve). */
+  function step(key: string, event: ProjectionEvent): unknown {
+    let state: unknown;
+    if (states.has(key)) state = states.get(key);
+    else {
+      try {
+        state = definition.initialState();
+      } catch (error) {
+        throw projectionFailure(definition, event, error);
+      }
+    }
+    return evolveState(definition, state, event);
+  }
+
+  /**
+   * Applies one batch and commits it with the checkpoint at `to`. Any error the projection's
+   * code causes (upcast, key, initialState, evolve, a state that is not JSON) is a failure at
+   * that event: the events before it are committed, the projection is marked failed, and the
+   * failure is thrown. Errors of the store are thrown as they are.
+   */
   async function applyBatch(records: EventRecord[], to: number): Promise<void> {
     const parsed: ProjectionEvent[] = new Array(records.length);
-    for (let i = 0; i < records.length; i++) parsed[i] = toProjectionEvent(records[i] as EventRecord, options.upcast);
-    const touched = new Set<string>();
-    let failedAt = -1;
+    const keys: (string | undefined)[] = new Array(records.length);
+    // The first failing event's index (records.length: none) and its error.
+    let failedAt = records.length;
     let failure: EvlogError | undefined;
-    const keys: (string | undefined)[] = new Array(parsed.length);
-    try {
-      for (let i = 0; i < parsed.length; i++) {
+    // Upcast and key every event first, to read the batch's states in one query. key() is a
+    // pure function of the event, so computing it ahead does not change which event fails first.
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i] as EventRecord;
+      try {
+        parsed[i] = toProjectionEvent(record, options.upcast);
+      } catch (error) {
         failedAt = i;
-        keys[i] = keyOf(definition, parsed[i] as ProjectionEvent);
+        failure = projectionFailure(
+          definition,
+          { position: record.position, type: record.type } as ProjectionEvent,
+          error,
+        );
+        break;
       }
-      await loadStates(new Set(keys.filter((key): key is string => key !== undefined)));
-      for (let i = 0; i < parsed.length; i++) {
+      try {
+        keys[i] = keyOf(definition, parsed[i] as ProjectionEvent);
+      } catch (error) {
         failedAt = i;
+        failure = asFailure(error, parsed[i] as ProjectionEvent);
+        break;
+      }
+    }
+    await loadStates(new Set(keys.slice(0, failedAt).filter((key): key is string => key !== undefined)));
+    const touched = new Set<string>();
+    let written: [string, string][] | undefined;
+    try {
+      for (let i = 0; i < failedAt; i++) {
         const key = keys[i];
         if (key === undefined) continue;
-        const state = states.has(key) ? states.get(key) : definition.initialState();
-        states.set(key, evolveState(definition, state, parsed[i] as ProjectionEvent));
+        const event = parsed[i] as ProjectionEvent;
         touched.add(key);
+        try {
+          states.set(key, step(key, event));
+        } catch (error) {
+          failedAt = i;
+          failure = asFailure(error, event);
+          break;
+        }
       }
-    } catch (error) {
-      if (!(error instanceof EvlogError)) throw error;
-      failure = error;
+      // A rebuild writes its states once, with the swap: an interrupted one is thrown away anyway.
+      if (!failure) written = target.rebuild ? [] : [...touched].map((key) => [key, serialize(states.get(key))]);
+    } catch {
+      // A state that is not JSON: found below, event by event.
+      written = undefined;
     }
-    if (!failure) {
-      events += parsed.length;
-      await commit(touched, to);
+    if (!failure && written) {
+      events += records.length;
+      await commit(written, to);
       return;
     }
-    const failedEvent = parsed[failedAt] as ProjectionEvent;
-    if (target.rebuild) throw failure;
-    // The reducer may have changed states in place before throwing: forget this batch's
-    // states, read them back as committed, and apply the events before the failing one.
+    if (failure && target.rebuild) throw failure;
+    // The reducer may have changed states in place before failing: forget this batch's states,
+    // read them back as committed, and apply the events before the failing one again, checking
+    // each state as it is produced (so a state that is not JSON fails at its event).
     for (const key of touched) states.delete(key);
     complete = false;
-    const before = parsed.slice(0, failedAt);
-    const beforeKeys = keys.slice(0, failedAt);
-    await loadStates(new Set(beforeKeys.filter((key): key is string => key !== undefined)));
-    const redone = new Set<string>();
-    for (let i = 0; i < before.length; i++) {
-      const key = beforeKeys[i];
+    await loadStates(new Set(keys.slice(0, failedAt).filter((key): key is string => key !== undefined)));
+    const good = new Map<string, string>();
+    for (let i = 0; i < failedAt; i++) {
+      const key = keys[i];
       if (key === undefined) continue;
-      const state = states.has(key) ? states.get(key) : definition.initialState();
-      states.set(key, evolveState(definition, state, before[i] as ProjectionEvent));
-      redone.add(key);
+      const event = parsed[i] as ProjectionEvent;
+      try {
+        const next = step(key, event);
+        good.set(key, serialize(next));
+        states.set(key, next);
+      } catch (error) {
+        // Its state may be half-changed in place: read it back from the store when next needed.
+        states.delete(key);
+        failedAt = i;
+        failure = asFailure(error, event);
+        break;
+      }
     }
-    events += before.length;
+    if (!failure) {
+      // Nothing failed the second time (a reducer that is not deterministic): commit the batch.
+      events += records.length;
+      await commit([...good], to);
+      return;
+    }
+    const failedEvent = parsed[failedAt] ?? { position: (records[failedAt] as EventRecord).position };
+    events += failedAt;
     const cause = failure.cause instanceof Error ? failure.cause.message : String(failure.cause ?? failure.message);
-    await commit(redone, failedEvent.position - 1, { error: cause, position: failedEvent.position });
+    await commit([...good], failedEvent.position - 1, { error: cause, position: failedEvent.position });
     throw failure;
+  }
+
+  /** The failure at the event: keyOf and step throw one already; anything else is wrapped. */
+  function asFailure(error: unknown, event: ProjectionEvent): EvlogError {
+    if (error instanceof EvlogError && error.code === 'failure') return error;
+    return projectionFailure(definition, event, error);
   }
 
   return {
@@ -209,6 +279,19 @@ export async function createProjectionRunner(
     options,
   );
   const from = record.checkpoint;
+  // Whether the stored status is `failed` (undefined: not known, read it).
+  let failed: boolean | undefined = record.status === 'failed';
+  /**
+   * Sets `idle` only if the projection is still `running` as this runner left it: the same
+   * generation, and the checkpoint where this runner last put it (another run that committed
+   * since, e.g. the winner of a checkpoint race, owns the status now).
+   */
+  async function release(): Promise<void> {
+    const now = await store.readProjection(definition.name);
+    if (now?.status !== 'running') return;
+    if (now.generation !== record.generation || now.checkpoint !== folder.checkpoint) return;
+    await store.setProjectionStatus(definition.name, 'idle');
+  }
   return {
     /**
      * Applies every event up to the head as it is now; returns what this runner did so far.
@@ -216,22 +299,29 @@ export async function createProjectionRunner(
      */
     async catchUp(catchUpOptions: { following?: boolean } = {}): Promise<RunReport> {
       const head = (await store.head()).position;
-      await store.setProjectionStatus(definition.name, 'running');
+      // A failed projection stays `failed` until a batch past the failing event commits (the
+      // store then turns it `running` and clears the error): a run that dies or loses before
+      // that leaves the failure showing, not `running` and then `idle`.
+      failed ??= (await store.readProjection(definition.name))?.status === 'failed';
+      if (!failed) await store.setProjectionStatus(definition.name, 'running');
+      const before = folder.checkpoint;
       let done = false;
       try {
         await folder.foldUntil(head);
         done = true;
+        // Past the failing event: the store turned the projection `running` and cleared the error.
+        if (folder.checkpoint > before) failed = false;
+      } catch (error) {
+        // A projection failure was committed (failed); after anything else, read it again next time.
+        failed = error instanceof EvlogError && error.code === 'failure' ? true : undefined;
+        throw error;
       } finally {
-        if (!done || !catchUpOptions.following) {
-          const now = await store.readProjection(definition.name);
-          if (now?.status === 'running') await store.setProjectionStatus(definition.name, 'idle');
-        }
+        if (!done || !catchUpOptions.following) await release();
       }
       return { name: definition.name, from, to: folder.checkpoint, events: folder.events };
     },
     async stop(): Promise<void> {
-      const now = await store.readProjection(definition.name);
-      if (now?.status === 'running') await store.setProjectionStatus(definition.name, 'idle');
+      await release();
     },
   };
 }
