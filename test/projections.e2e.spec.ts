@@ -3,16 +3,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 import { openStore } from '../src/store/index.js';
-import { it, parseLines, REPO_ROOT, runEvlog, SHOP_EVENTS, startEvlog } from './support/run-evlog.js';
+import { it, runEvlogOk as ok, parseLines, REPO_ROOT, runEvlog, SHOP_EVENTS, startEvlog } from './support/run-evlog.js';
 
 const SHOP_CONFIG = join(REPO_ROOT, 'fixtures', 'shop', 'evlog.config.mjs');
 const START = Date.UTC(2026, 10, 1, 9, 0, 0);
-
-async function ok(args: string[], options: { cwd?: string; input?: string } = {}) {
-  const result = await runEvlog(args, options);
-  if (result.code !== 0) throw new Error(`evlog ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
-  return result;
-}
 
 /** The shop events with recorded times one minute apart, imported into `db`. */
 async function importTimedShop(tmp: string, db: string): Promise<void> {

@@ -4,6 +4,7 @@ import { describe, expect } from 'vitest';
 import {
   appendEvents,
   it,
+  runEvlogOk as ok,
   parseLines,
   REPO_ROOT,
   readEvents,
@@ -24,12 +25,6 @@ const order = (total: unknown, extra: Record<string, unknown> = {}) => ({
   currency: 'EUR',
   ...extra,
 });
-
-async function ok(args: string[], options: { cwd?: string; input?: string } = {}) {
-  const result = await runEvlog(args, options);
-  if (result.code !== 0) throw new Error(`evlog ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
-  return result;
-}
 
 describe.concurrent('evlog schema', () => {
   it('registers versions, lists and shows them, and treats the same document again as a no-op', async ({ db }) => {

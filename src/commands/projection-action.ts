@@ -191,7 +191,6 @@ export const run: CommandRun = async (context, args, raw) => {
     if (firstFailure) throw firstFailure;
     if (!options.follow) return;
     const commits = waitForCommit(store);
-    const last = new Map(runners.map(({ definition }) => [definition.name, 0]));
     try {
       for (;;) {
         await commits.next(10_000);
@@ -208,8 +207,7 @@ export const run: CommandRun = async (context, args, raw) => {
             entry.runner = await makeRunner(definition);
             report = await entry.runner.catchUp({ following: true });
           }
-          if (report.to !== last.get(definition.name) && report.events > 0) printReport(context, report);
-          last.set(definition.name, report.to);
+          if (report.events > 0) printReport(context, report);
         }
       }
     } finally {

@@ -147,6 +147,13 @@ export function runEvlog(args: readonly string[], options: RunOptions = {}): Pro
   return startEvlog(args, options).result;
 }
 
+/** Runs `evlog <args>` to the end and fails the test with its stderr unless it exits 0. */
+export async function runEvlogOk(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const result = await runEvlog(args, options);
+  if (result.code !== 0) throw new Error(`evlog ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+  return result;
+}
+
 /** Runs `evlog <args>` and closes its stdout after the first chunk, as `evlog … | head -1` does. */
 export function runEvlogIntoClosedPipe(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const running = startEvlog(args, options);

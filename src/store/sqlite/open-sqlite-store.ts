@@ -43,7 +43,7 @@ export function openStore(path: string, options: OpenStoreOptions = {}): EventSt
       hint: 'create one with `evlog init`, or point to one with --db <path> or EVLOG_DB',
     });
   }
-  if (!exists && !fileExistsQuietly(dirname(resolve(path)))) {
+  if (!exists && !statSync(dirname(resolve(path)), { throwIfNoEntry: false })) {
     throw new EvlogError('not_found', `cannot create ${path}: the folder ${dirname(path)} does not exist`, {
       hint: 'create the folder first, or choose another path with --db',
     });
@@ -66,14 +66,9 @@ export function openStore(path: string, options: OpenStoreOptions = {}): EventSt
 }
 
 function fileExists(path: string): boolean {
-  try {
-    const stats = statSync(path);
-    if (stats.isDirectory()) throw new EvlogError('usage', `${path} is a folder, not a store file`);
-    return true;
-  } catch (error) {
-    if (error instanceof EvlogError) throw error;
-    return false;
-  }
+  const stats = statSync(path, { throwIfNoEntry: false });
+  if (stats?.isDirectory()) throw new EvlogError('usage', `${path} is a folder, not a store file`);
+  return stats !== undefined;
 }
 
 function isWritable(path: string): boolean {
@@ -87,19 +82,10 @@ function isWritable(path: string): boolean {
 
 /** A WAL store is read through its -shm file: SQLite must be able to create it beside the store. */
 function checkReadableInPlace(path: string): void {
-  if (fileExistsQuietly(`${path}-shm`) || isWritable(dirname(resolve(path)))) return;
+  if (statSync(`${path}-shm`, { throwIfNoEntry: false }) || isWritable(dirname(resolve(path)))) return;
   throw new EvlogError('failure', `cannot read ${path}: the file and its folder are read-only`, {
     hint: `SQLite needs to create ${basename(path)}-shm beside the store; copy the store to a writable folder`,
   });
-}
-
-function fileExistsQuietly(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
