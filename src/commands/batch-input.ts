@@ -116,7 +116,10 @@ async function appendFromFile(
         'invalid',
         refusedLines === 1 ? (first as string) : `${refusedLines} invalid lines; ${first}`,
         {
-          hint: 'nothing was appended; fix the lines, or pass --on-invalid skip to append the others',
+          hint:
+            refusedLines === 1
+              ? 'nothing was appended; fix the line, or pass --on-invalid skip to append the others'
+              : 'nothing was appended; fix the lines, or pass --on-invalid skip to append the others',
           details: [...rest, ...more],
         },
       );

@@ -27,7 +27,13 @@ export function parseFrom(text: string, now: number): RangeBound {
   if (text === 'beginning') return { kind: 'position', position: 1 };
   const bound = parseBound(text, '--from');
   if (bound) return bound;
-  return { kind: 'time', time: now - parseDuration(text, '--from') };
+  try {
+    return { kind: 'time', time: now - parseDuration(text, '--from') };
+  } catch {
+    throw new EvlogError('usage', `--from: "${text}" is not a start`, {
+      hint: 'use beginning, a position (1500), an ISO-8601 time (2026-11-22T09:00:00Z) or a duration ago (15m, 2h, 1d)',
+    });
+  }
 }
 
 /** `--until`: <position> | <ISO-8601 time>, inclusive. */
