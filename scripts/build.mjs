@@ -1,5 +1,5 @@
 // Builds dist/ with esbuild: one ESM bundle per entry, shared chunks split out so that
-// heavy modules (tables, progress bars, later Ink) load only when a command needs them.
+// heavy modules (tables, progress bars, Ink and React) load only when a command needs them.
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,11 @@ await build({
     js: "import { createRequire as __evlogCreateRequire } from 'node:module'; const require = __evlogCreateRequire(import.meta.url);",
   },
   chunkNames: 'chunks/[name]-[hash]',
+  jsx: 'automatic',
+  // Ink loads react-devtools-core only when DEV=true; the bundle has no devtools to offer.
+  alias: { 'react-devtools-core': './scripts/stubs/react-devtools-core.mjs' },
+  // React picks its production build by NODE_ENV: bundle that one.
+  define: { 'process.env.NODE_ENV': '"production"' },
 });
 
 // Type declarations for the library entry (`import { openStore } from 'evlog'`).

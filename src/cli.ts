@@ -6,6 +6,7 @@ import { demoCommand } from './commands/demo.js';
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
 import { initCommand } from './commands/init.js';
+import { inspectCommand } from './commands/inspect.js';
 import { projectionCommand } from './commands/projection.js';
 import { replayCommand } from './commands/replay.js';
 import { schemaCommand } from './commands/schema.js';
@@ -51,6 +52,7 @@ Start with:
     schemaCommand(io),
     replayCommand(io),
     projectionCommand(io),
+    inspectCommand(io),
   ]) {
     program.addCommand(command);
   }

@@ -1,0 +1,37 @@
+import * as z from 'zod/mini';
+import { EvlogError } from '../errors.js';
+import type { CommandRun } from './command-action.js';
+import { withStore } from './context.js';
+import { parseOptions } from './parse-options.js';
+import { projectionDefinitions } from './projection-definitions.js';
+import { recordUpcasterFor } from './upcasting.js';
+
+export const run: CommandRun = async (context, _args, raw) => {
+  const options = parseOptions(z.object({ readonly: z.optional(z.boolean()) }), raw);
+  const { io } = context;
+  // Checked before Ink loads: without a terminal it could only fail on raw mode.
+  if (!io.stdin.isTTY || !io.stdout.isTTY) {
+    throw new EvlogError('usage', 'evlog inspect needs a terminal: its input and output are not one', {
+      hint: 'run it in a terminal; in scripts, use `evlog dlq list`, `evlog tail`, `evlog projection status` or `evlog schema list`',
+    });
+  }
+  await withStore(context, { create: false }, async (store) => {
+    const [{ createInspectorData }, { runInspector }] = await Promise.all([
+      import('../tui/create-inspector-data.js'),
+      import('../tui/run-inspector.js'),
+    ]);
+    const data = createInspectorData(store, {
+      projections: await projectionDefinitions(context),
+      upcast: await recordUpcasterFor(context, store, false),
+      now: io.now,
+    });
+    await runInspector(data, {
+      stdin: io.stdin,
+      stdout: io.stdout,
+      env: io.env,
+      readonly: options.readonly === true,
+      noColorFlag: context.globals.color === false,
+      now: io.now,
+    });
+  });
+};

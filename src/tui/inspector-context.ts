@@ -1,0 +1,59 @@
+import { createContext, useContext, useEffect } from 'react';
+import type { InspectorData } from './inspector-data.js';
+
+export type ViewId = 'dead-letters' | 'events' | 'projections' | 'consumers' | 'schemas';
+
+export const VIEWS: readonly { id: ViewId; title: string }[] = [
+  { id: 'dead-letters', title: 'Dead letters' },
+  { id: 'events', title: 'Events' },
+  { id: 'projections', title: 'Projections' },
+  { id: 'consumers', title: 'Consumers' },
+  { id: 'schemas', title: 'Schemas' },
+];
+
+/** What every view shares: the data, the modes, and the app's status line. */
+export interface InspectorContextValue {
+  data: InspectorData;
+  readonly: boolean;
+  /** False with NO_COLOR or --no-color: views then use no colour, only bold and inverse. */
+  colors: boolean;
+  now: () => number;
+  /** Grows soon after any process commits to the store: views read again when it changes. */
+  commits: number;
+  /** Puts a message on the status line (an action's result, or an error that did not crash anything). */
+  notify(message: string, kind?: 'info' | 'error'): void;
+  /** While a view takes typed text (a filter, a prompt, y/n), the global keys go to it. */
+  setCapture(view: ViewId, captured: boolean): void;
+  /** The keys of the view's current mode, for the status bar. */
+  setHints(view: ViewId, hints: string): void;
+  /** Shows another view (e.g. a consumer group's dead letters), optionally with a filter. */
+  show(view: ViewId, filter?: string): void;
+  /** The filter a `show` asked for, once per request. */
+  requestedFilter: { view: ViewId; filter: string; serial: number } | null;
+}
+
+export const InspectorContext = createContext<InspectorContextValue | null>(null);
+
+export function useInspector(): InspectorContextValue {
+  const value = useContext(InspectorContext);
+  if (!value) throw new Error('useInspector: outside the inspector');
+  return value;
+}
+
+/** Publishes a view's key hints and whether it takes typed text. */
+export function useViewMode(view: ViewId, hints: string, captured: boolean): void {
+  const { setHints, setCapture } = useInspector();
+  useEffect(() => setHints(view, hints), [view, hints, setHints]);
+  useEffect(() => setCapture(view, captured), [view, captured, setCapture]);
+}
+
+/** A colour when colours are on. */
+export function useColor(): (color: string) => string | undefined {
+  const { colors } = useInspector();
+  return (color) => (colors ? color : undefined);
+}
+
+/** A readable message of anything thrown. */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

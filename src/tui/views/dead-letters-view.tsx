@@ -1,0 +1,417 @@
+import { Box, Text } from 'ink';
+import { useEffect, useRef, useState } from 'react';
+import { formatEventJson, isoTime } from '../../output/format-event.js';
+import { deadLetterSource, MAX_KEPT_IN_PLACE } from '../dead-letter-source.js';
+import type { DeadLetter, DeadLetterFilter, DeadLetterWithHistory } from '../dead-letter-types.js';
+import { parseDeadLetterQuery } from '../filter-query.js';
+import { age, clip, count, firstLine, showJson } from '../format.js';
+import { errorText, useColor, useInspector, useViewMode } from '../inspector-context.js';
+import type { DeadLetterData, InspectorData } from '../inspector-data.js';
+import { movement } from '../keys.js';
+import { ListLines } from '../list-lines.js';
+import { ScrollPane } from '../scroll-pane.js';
+import { TextPrompt } from '../text-prompt.js';
+import { useKeys } from '../use-keys.js';
+import { usePagedWindow, useWindowHeight } from '../use-paged-window.js';
+
+type Action = 'redrive' | 'discard';
+
+/** What happened to an entry in this session, shown in its row. */
+type Outcome = { kind: 'redriven' | 'discarded' } | { kind: 'failed'; error: string } | { kind: 'not-discarded' };
+
+/** The selection: some ids, or everything the filter shows except some. */
+interface Selection {
+  all: boolean;
+  ids: ReadonlySet<number>;
+}
+
+const NO_SELECTION: Selection = { all: false, ids: new Set() };
+/** Entries redriven or discarded per library call. */
+const ACTION_CHUNK = 100;
+
+function isSelected(selection: Selection, id: number): boolean {
+  return selection.all ? !selection.ids.has(id) : selection.ids.has(id);
+}
+
+function outcomeText(outcome: Outcome): string {
+  switch (outcome.kind) {
+    case 'redriven':
+      return '✓ redriven';
+    case 'discarded':
+      return '✓ discarded';
+    case 'not-discarded':
+      return '✗ not discarded: no longer parked, or being redriven';
+    case 'failed':
+      return `✗ failed again: ${firstLine(outcome.error)}`;
+  }
+}
+
+function entryLine(entry: DeadLetter, outcome: Outcome | undefined, now: number, width: number): string {
+  const fixed = `${String(entry.id).padStart(7)}  ${clip(entry.group, 16)} ${clip(entry.type ?? '(line)', 18)} ${clip(
+    entry.reason,
+    16,
+  )} ${String(entry.attempts).padStart(3)} ${age(entry.lastFailedAt, now).padStart(5)}  `;
+  const tail = outcome
+    ? outcomeText(outcome)
+    : entry.status === 'parked'
+      ? firstLine(entry.error)
+      : `(${entry.status})`;
+  return (fixed + tail).slice(0, width);
+}
+
+/** The envelope of the entry's event as `tail --json` prints it, or the batch line it was. */
+async function entryEnvelope(data: InspectorData, entry: DeadLetter): Promise<string | null> {
+  if (entry.line !== null) return entry.line;
+  if (entry.position === null) return null;
+  const [record] = await data.readEvents(
+    { fromPosition: entry.position, untilPosition: entry.position },
+    { direction: 'forward', limit: 1 },
+  );
+  return record ? formatEventJson(record) : null;
+}
+
+function entryDetail(entry: DeadLetterWithHistory, envelope: string | null, pretty: boolean, now: number): string {
+  return [
+    `group         ${entry.group} (${entry.source})`,
+    `status        ${entry.status}`,
+    `reason        ${entry.reason}, after ${entry.attempts} attempt${entry.attempts === 1 ? '' : 's'}`,
+    `failed        first ${isoTime(entry.firstFailedAt)}, last ${isoTime(entry.lastFailedAt)} (${age(entry.lastFailedAt, now)} ago)`,
+    `event         ${entry.position === null ? 'a batch line (not stored)' : `position ${entry.position}`}${
+      entry.topic ? ` on ${entry.topic}` : ''
+    }${entry.type ? `, ${entry.type}` : ''}`,
+    '',
+    'error',
+    entry.error,
+    '',
+    'redrive history',
+    ...(entry.history.length === 0
+      ? ['  (none)']
+      : entry.history.map(
+          (step) =>
+            `  ${isoTime(step.at)}  ${step.action}${step.position !== null ? ` at position ${step.position}` : ''}${
+              step.error ? `: ${step.error}` : ''
+            }`,
+        )),
+    '',
+    entry.line !== null ? 'the batch line' : 'the event',
+    envelope === null ? '(the event is not in the store)' : showJson(envelope, pretty),
+  ].join('\n');
+}
+
+/**
+ * The dead letters: a list by id with group, type, reason, attempts, age and the error's first
+ * line; a detail pane; filters; selection; redrive and discard with their outcome in place.
+ */
+export function DeadLettersView(props: { active: boolean; width: number; height: number }) {
+  const { data } = useInspector();
+  if (!data.deadLetters) return <NoDeadLetters {...props} />;
+  return <DeadLetterList {...props} deadLetters={data.deadLetters} />;
+}
+
+function NoDeadLetters({ active, width, height }: { active: boolean; width: number; height: number }) {
+  useViewMode('dead-letters', '', false);
+  return (
+    <Box height={height} width={width}>
+      <Text dimColor={active}>{clip('  this store keeps no dead letters', width)}</Text>
+    </Box>
+  );
+}
+
+function DeadLetterList({
+  active,
+  width,
+  height,
+  deadLetters,
+}: {
+  active: boolean;
+  width: number;
+  height: number;
+  deadLetters: DeadLetterData;
+}) {
+  const { data, commits, notify, now, readonly, requestedFilter } = useInspector();
+  const color = useColor();
+  const kept = useRef(new Set<number>()).current;
+  const [query, setQuery] = useState('');
+  const [filter, setFilter] = useState<DeadLetterFilter>(() => parseDeadLetterQuery('').filter);
+  const [prompt, setPrompt] = useState<string | null>(null);
+  const [selection, setSelection] = useState<Selection>(NO_SELECTION);
+  const [outcomes, setOutcomes] = useState<ReadonlyMap<number, Outcome>>(new Map());
+  const [confirm, setConfirm] = useState<{ action: Action; ids: number[] | 'all'; entries: number } | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const [total, setTotal] = useState<number | null>(null);
+  const [detail, setDetail] = useState<{ entry: DeadLetterWithHistory; envelope: string | null } | null>(null);
+  const [pretty, setPretty] = useState(true);
+  const [window, state] = usePagedWindow(() => deadLetterSource(deadLetters, filter, kept));
+  const bottomLine = prompt !== null || confirm !== null || busy !== null;
+  const listHeight = height - (bottomLine ? 2 : 1);
+  useWindowHeight(window, listHeight - 1);
+
+  useEffect(() => {
+    void window.openAtStart();
+  }, [window]);
+
+  // Another process parked, redrove or discarded entries: read the rows on screen again.
+  useEffect(() => {
+    if (commits > 0 && !busy) void window.refresh();
+  }, [commits, busy, window]);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: count again on every commit
+  useEffect(() => {
+    let live = true;
+    deadLetters.count(filter).then(
+      (n) => live && setTotal(n),
+      (error) => live && notify(`cannot count the dead letters: ${errorText(error)}`, 'error'),
+    );
+    return () => {
+      live = false;
+    };
+  }, [deadLetters, filter, commits, notify]);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a request is applied once, when it arrives
+  useEffect(() => {
+    if (requestedFilter?.view === 'dead-letters') applyQuery(requestedFilter.filter);
+  }, [requestedFilter]);
+
+  function applyQuery(text: string) {
+    const parsed = parseDeadLetterQuery(text);
+    if (parsed.problem) {
+      notify(`filter: ${parsed.problem}`, 'error');
+      return;
+    }
+    setQuery(text);
+    setFilter(parsed.filter);
+    setSelection(NO_SELECTION);
+    setTotal(null);
+    void window.openAtStart(deadLetterSource(deadLetters, parsed.filter, kept));
+  }
+
+  async function openDetail(id: number) {
+    try {
+      const entry = await deadLetters.read(id);
+      if (!entry) {
+        notify(`dead letter ${id} is gone`, 'error');
+        return;
+      }
+      setDetail({ entry, envelope: await entryEnvelope(data, entry) });
+    } catch (error) {
+      notify(`cannot read dead letter ${id}: ${errorText(error)}`, 'error');
+    }
+  }
+
+  /** The ids of everything the filter shows, but those deselected, a chunk at a time. */
+  async function* allSelected(): AsyncGenerator<number[]> {
+    let after = 0;
+    for (;;) {
+      const page = await deadLetters.list(filter, { afterId: after, limit: ACTION_CHUNK });
+      const ids = page.map((entry) => entry.id).filter((id) => !selection.ids.has(id));
+      if (ids.length > 0) yield ids;
+      if (page.length < ACTION_CHUNK) return;
+      after = (page.at(-1) as DeadLetter).id;
+    }
+  }
+
+  async function* chunks(ids: number[]): AsyncGenerator<number[]> {
+    for (let i = 0; i < ids.length; i += ACTION_CHUNK) yield ids.slice(i, i + ACTION_CHUNK);
+  }
+
+  async function perform(action: Action, ids: number[] | 'all', entries: number) {
+    const verb = action === 'redrive' ? 'redriving' : 'discarding';
+    const results = new Map<number, Outcome>();
+    let done = 0;
+    let succeeded = 0;
+    setBusy(`${verb} ${count(entries)} entr${entries === 1 ? 'y' : 'ies'}…`);
+    try {
+      for await (const chunk of ids === 'all' ? allSelected() : chunks(ids)) {
+        if (action === 'redrive') {
+          for (const result of await deadLetters.redrive(chunk)) {
+            results.set(
+              result.id,
+              result.outcome === 'redriven'
+                ? { kind: 'redriven' }
+                : { kind: 'failed', error: result.error ?? 'failed' },
+            );
+            if (result.outcome === 'redriven') succeeded++;
+          }
+        } else {
+          const discarded = new Set(await deadLetters.discard(chunk));
+          for (const id of chunk)
+            results.set(id, discarded.has(id) ? { kind: 'discarded' } : { kind: 'not-discarded' });
+          succeeded += discarded.size;
+        }
+        done += chunk.length;
+        for (const id of chunk) if (kept.size < MAX_KEPT_IN_PLACE) kept.add(id);
+        setBusy(`${verb}: ${count(done)} of ${count(entries)}…`);
+      }
+      const failed = done - succeeded;
+      notify(
+        action === 'redrive'
+          ? `redrive: ${count(succeeded)} redriven${failed ? `, ${count(failed)} failed again` : ''}`
+          : `discard: ${count(succeeded)} discarded${failed ? `, ${count(failed)} not (no longer parked)` : ''}`,
+        failed ? 'error' : 'info',
+      );
+    } catch (error) {
+      notify(`${action} stopped after ${count(done)} of ${count(entries)}: ${errorText(error)}`, 'error');
+    } finally {
+      setOutcomes((current) => new Map([...current, ...results]));
+      setSelection(NO_SELECTION);
+      setBusy(null);
+      await window.refresh();
+      if (detail) await openDetail(detail.entry.id);
+    }
+  }
+
+  /** r or d: the selection, or the entry under the cursor (or in the detail pane); y/n when more than one. */
+  function request(action: Action) {
+    if (readonly) {
+      notify(`read-only: ${action} is off (started with --readonly)`, 'error');
+      return;
+    }
+    if (busy) return;
+    const hasSelection = selection.all || selection.ids.size > 0;
+    if (!detail && hasSelection) {
+      const ids = selection.all ? 'all' : [...selection.ids].sort((a, b) => a - b);
+      const entries = selection.all ? Math.max(0, (total ?? 0) - selection.ids.size) : selection.ids.size;
+      if (entries > 1) setConfirm({ action, ids, entries });
+      else void perform(action, ids, entries);
+      return;
+    }
+    const entry = detail?.entry ?? window.current();
+    if (!entry) return;
+    if (entry.status !== 'parked') {
+      notify(
+        `dead letter ${entry.id} is ${entry.status}: only parked entries can be ${action === 'redrive' ? 'redriven' : 'discarded'}`,
+        'error',
+      );
+      return;
+    }
+    void perform(action, [entry.id], 1);
+  }
+
+  const captured = prompt !== null || confirm !== null;
+  const selectedCount = selection.all ? Math.max(0, (total ?? 0) - selection.ids.size) : selection.ids.size;
+  const actions = readonly ? '' : '  r redrive  d discard';
+  const hints = confirm
+    ? 'y yes  n no'
+    : prompt !== null
+      ? 'Enter apply  Esc cancel'
+      : detail
+        ? `↑↓ scroll  p pretty/raw${actions}  Esc back`
+        : `↑↓ move  Enter open  / filter  space select  a all${actions}`;
+  useViewMode('dead-letters', hints, captured);
+
+  useKeys(
+    (input, key) => {
+      if (prompt !== null) return;
+      if (confirm) {
+        if (input === 'y' || input === 'Y') {
+          setConfirm(null);
+          void perform(confirm.action, confirm.ids, confirm.entries);
+        } else if (input === 'n' || input === 'N' || key.escape) setConfirm(null);
+        return;
+      }
+      if (input === 'r') {
+        request('redrive');
+        return;
+      }
+      if (input === 'd') {
+        request('discard');
+        return;
+      }
+      if (detail) {
+        if (key.escape) setDetail(null);
+        else if (input === 'p') setPretty(!pretty);
+        return;
+      }
+      const current = window.current();
+      const move = movement(input, key, listHeight - 2);
+      if (move !== null) {
+        if (move === 'start') void window.openAtStart();
+        else if (move === 'end') void window.openAtEnd();
+        else void window.move(move);
+      } else if (key.return && current) void openDetail(current.id);
+      else if (input === '/') setPrompt(query);
+      else if (input === ' ' && current) {
+        const ids = new Set(selection.ids);
+        if (ids.has(current.id)) ids.delete(current.id);
+        else ids.add(current.id);
+        setSelection({ all: selection.all, ids });
+        void window.move(1);
+      } else if (input === 'a') {
+        // a again (everything selected) selects nothing.
+        setSelection(selection.all && selection.ids.size === 0 ? NO_SELECTION : { all: true, ids: new Set() });
+      } else if (key.escape) {
+        if (selection.all || selection.ids.size > 0) setSelection(NO_SELECTION);
+        else if (query !== '') applyQuery('');
+      }
+    },
+    { isActive: active },
+  );
+
+  if (detail) {
+    const outcome = outcomes.get(detail.entry.id);
+    return (
+      <Box flexDirection="column" width={width} height={height}>
+        <ScrollPane
+          title={`dead letter ${detail.entry.id} · ${detail.entry.group} · ${detail.entry.type ?? 'batch line'}${
+            pretty ? '' : ' (raw)'
+          }`}
+          text={entryDetail(detail.entry, detail.envelope, pretty, now())}
+          width={width}
+          height={height - 1}
+          active={active}
+        />
+        <Text color={outcome?.kind === 'failed' ? color('red') : color('green')}>
+          {clip(busy ?? (outcome ? outcomeText(outcome) : ''), width)}
+        </Text>
+      </Box>
+    );
+  }
+
+  const title = `${total === null ? '…' : count(total)} ${filter.status ?? 'entries of any status'}${
+    query ? ` · filter: ${query}` : ''
+  }${selectedCount > 0 ? ` · ${count(selectedCount)} selected` : ''}`;
+  const time = now();
+  return (
+    <Box flexDirection="column" width={width} height={height}>
+      <Text color={state.error ? color('red') : color('cyan')}>
+        {clip(state.error ? `error: ${state.error}` : title, width)}
+      </Text>
+      <ListLines
+        header={`${'ID'.padStart(7)}  ${'GROUP'.padEnd(16)} ${'TYPE'.padEnd(18)} ${'REASON'.padEnd(16)} ATT   AGE  ERROR`}
+        lines={state.rows.slice(state.top, state.top + listHeight - 1).map((entry) => {
+          const outcome = outcomes.get(entry.id);
+          return {
+            key: entry.id,
+            text: entryLine(entry, outcome, time, width - 2),
+            selected: isSelected(selection, entry.id),
+            color:
+              outcome?.kind === 'failed' || outcome?.kind === 'not-discarded' ? 'red' : outcome ? 'green' : undefined,
+            dim: !outcome && entry.status !== 'parked',
+          };
+        })}
+        cursor={state.cursor - state.top}
+        width={width}
+        height={listHeight}
+        empty={state.loading ? 'reading…' : query ? 'no dead letter matches the filter' : 'no parked dead letters'}
+      />
+      {prompt !== null ? (
+        <TextPrompt
+          label="filter (group:g type:t reason:r status:s text): "
+          value={prompt}
+          width={width}
+          active={active}
+          onChange={setPrompt}
+          onCancel={() => setPrompt(null)}
+          onSubmit={(value) => {
+            setPrompt(null);
+            applyQuery(value.trim());
+          }}
+        />
+      ) : bottomLine ? (
+        <Text color={confirm ? color('yellow') : undefined} bold={confirm !== null}>
+          {clip(confirm ? `${confirm.action} ${count(confirm.entries)} entries? y/n` : (busy ?? ''), width)}
+        </Text>
+      ) : null}
+    </Box>
+  );
+}

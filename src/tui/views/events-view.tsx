@@ -1,0 +1,218 @@
+import { Box, Text } from 'ink';
+import { useEffect, useState } from 'react';
+import { parseFrom } from '../../input/parse-range.js';
+import { isoTime } from '../../output/format-event.js';
+import { formatStreamName } from '../../store/stream-name.js';
+import type { EventRecord } from '../../store/types.js';
+import { correlationIdOf, eventSource } from '../events-source.js';
+import { parseEventQuery } from '../filter-query.js';
+import { clip, count, shortTime, showJson } from '../format.js';
+import { errorText, useColor, useInspector, useViewMode } from '../inspector-context.js';
+import { movement } from '../keys.js';
+import { ListLines } from '../list-lines.js';
+import { ScrollPane } from '../scroll-pane.js';
+import { TextPrompt } from '../text-prompt.js';
+import { useKeys } from '../use-keys.js';
+import { usePagedWindow, useWindowHeight } from '../use-paged-window.js';
+
+type Prompt = { kind: 'filter' | 'goto'; value: string } | null;
+
+/** Narrow terminals get the time without its year. */
+function timeText(ms: number, width: number): string {
+  return width >= 110 ? shortTime(ms) : shortTime(ms).slice(5);
+}
+
+function eventLine(record: EventRecord, width: number): string {
+  const stream = `${formatStreamName(record.topic, record.key)}@${record.version}`;
+  const fixed = `${String(record.position).padStart(9)}  ${timeText(record.time, width)}  ${clip(stream, 26)} ${clip(record.type, 18)} `;
+  return fixed + record.dataJson.slice(0, Math.max(0, width - fixed.length));
+}
+
+function eventDetail(record: EventRecord, pretty: boolean): string {
+  const correlationId = correlationIdOf(record);
+  return [
+    `id            ${record.id}`,
+    `stream        ${formatStreamName(record.topic, record.key)} (version ${record.version})`,
+    `type          ${record.type}${record.schemaVersion === null ? '' : ` (schema v${record.schemaVersion})`}`,
+    `recorded      ${isoTime(record.time)}`,
+    ...(correlationId ? [`correlation   ${correlationId}   (c: every event of this flow)`] : []),
+    '',
+    'data',
+    showJson(record.dataJson, pretty),
+    '',
+    'metadata',
+    showJson(record.metadataJson, pretty),
+  ].join('\n');
+}
+
+/**
+ * The log, newest last: filter by topic, type, key or text, jump to a position or a time,
+ * follow new events live, open an event, and trace its correlation id.
+ */
+export function EventsView({ active, width, height }: { active: boolean; width: number; height: number }) {
+  const { data, commits, notify, now, requestedFilter } = useInspector();
+  const color = useColor();
+  const [query, setQuery] = useState('');
+  const [prompt, setPrompt] = useState<Prompt>(null);
+  const [detail, setDetail] = useState<EventRecord | null>(null);
+  const [pretty, setPretty] = useState(true);
+  const [follow, setFollow] = useState(false);
+  // The filter before a correlation trace, to return to with Esc.
+  const [beforeTrace, setBeforeTrace] = useState<string | null>(null);
+  const [window, state] = usePagedWindow(() => eventSource(data, parseEventQuery('')));
+  const listHeight = height - (prompt ? 2 : 1);
+  useWindowHeight(window, listHeight - 1);
+
+  useEffect(() => {
+    void window.openAtEnd();
+  }, [window]);
+
+  // New commits: read what was appended (and move to it when following).
+  useEffect(() => {
+    if (commits > 0) void window.extendEnd(follow);
+  }, [commits, follow, window]);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a request is applied once, when it arrives
+  useEffect(() => {
+    if (requestedFilter?.view === 'events') applyQuery(requestedFilter.filter);
+  }, [requestedFilter]);
+
+  function applyQuery(text: string, at?: number) {
+    setQuery(text);
+    const source = eventSource(data, parseEventQuery(text));
+    if (at !== undefined) void window.openAt(at, source);
+    else void window.openAtEnd(source);
+  }
+
+  async function goTo(text: string) {
+    try {
+      const bound = parseFrom(text.trim(), now());
+      const position = bound.kind === 'position' ? bound.position : await data.findPositionAtOrAfter(bound.time);
+      if (position === null) {
+        notify(`no event recorded at or after ${text.trim()}`, 'error');
+        return;
+      }
+      setFollow(false);
+      await window.openAt(position);
+    } catch (error) {
+      notify(errorText(error), 'error');
+    }
+  }
+
+  const captured = prompt !== null;
+  const hints = prompt
+    ? 'Enter apply  Esc cancel'
+    : detail
+      ? '↑↓ scroll  p pretty/raw  c trace correlation  Esc back'
+      : `↑↓ move  Enter open  / filter  g go to  f follow${follow ? ' (on)' : ''}  c trace  Home/End`;
+  useViewMode('events', hints, captured);
+
+  useKeys(
+    (input, key) => {
+      if (prompt) return;
+      const current = window.current();
+      if (input === 'c' && (detail ?? current)) {
+        const record = (detail ?? current) as EventRecord;
+        const id = correlationIdOf(record);
+        if (!id) {
+          notify(`event ${record.position} has no metadata.correlationId`, 'error');
+          return;
+        }
+        setDetail(null);
+        setFollow(false);
+        setBeforeTrace(beforeTrace ?? query);
+        applyQuery(`corr:${id}`, record.position);
+        return;
+      }
+      if (detail) {
+        if (key.escape) setDetail(null);
+        else if (input === 'p') setPretty(!pretty);
+        return;
+      }
+      const move = movement(input, key, listHeight - 2);
+      if (move !== null) {
+        if (follow && move !== 'end') setFollow(false);
+        if (move === 'start') void window.openAtStart();
+        else if (move === 'end') void window.openAtEnd();
+        else void window.move(move);
+      } else if (key.return && current) setDetail(current);
+      else if (input === '/') setPrompt({ kind: 'filter', value: query });
+      else if (input === 'g') setPrompt({ kind: 'goto', value: '' });
+      else if (input === 'f') {
+        const next = !follow;
+        setFollow(next);
+        if (next) void window.openAtEnd();
+      } else if (input === 'p') setPretty(!pretty);
+      else if (key.escape && (query !== '' || beforeTrace !== null)) {
+        const back = beforeTrace ?? '';
+        setBeforeTrace(null);
+        applyQuery(back === query ? '' : back);
+      }
+    },
+    { isActive: active },
+  );
+
+  if (detail) {
+    return (
+      <ScrollPane
+        title={`event ${detail.position} · ${detail.type}${pretty ? '' : ' (raw)'}`}
+        text={eventDetail(detail, pretty)}
+        width={width}
+        height={height}
+        active={active}
+      />
+    );
+  }
+
+  const parsed = parseEventQuery(query);
+  const title = parsed.correlationId
+    ? `trace of correlation id ${parsed.correlationId} (Esc: back)`
+    : query
+      ? `filter: ${query}`
+      : 'all events';
+  const where = state.rows.length
+    ? `${count((state.rows[0] as EventRecord).position)}–${count((state.rows.at(-1) as EventRecord).position)}`
+    : '';
+  const scanning = state.rows.length === 0 && state.moreBefore ? ' · searching older events: ↑ to go on' : '';
+  const status = `${title}${follow ? ' · following' : ''}${where ? ` · positions ${where} held` : ''}${scanning}`;
+
+  return (
+    <Box flexDirection="column" width={width} height={height}>
+      <Text color={state.error ? color('red') : color('cyan')}>
+        {clip(state.error ? `error: ${state.error}` : status, width)}
+      </Text>
+      <ListLines
+        header={`${'POSITION'.padStart(9)}  ${'RECORDED (UTC)'.padEnd(width - 2 >= 110 ? 19 : 14)}  ${'STREAM'.padEnd(
+          26,
+        )} ${'TYPE'.padEnd(18)} DATA`}
+        lines={state.rows.slice(state.top, state.top + listHeight - 1).map((record) => ({
+          key: record.position,
+          text: eventLine(record, width - 2),
+        }))}
+        cursor={state.cursor - state.top}
+        width={width}
+        height={listHeight}
+        empty={state.loading ? 'reading…' : query ? 'no event matches the filter' : 'no events yet'}
+      />
+      {prompt ? (
+        <TextPrompt
+          label={
+            prompt.kind === 'filter' ? 'filter (topic:t type:t key:k corr:id text): ' : 'go to (position, time, 15m): '
+          }
+          value={prompt.value}
+          width={width}
+          active={active}
+          onChange={(value) => setPrompt({ ...prompt, value })}
+          onCancel={() => setPrompt(null)}
+          onSubmit={(value) => {
+            setPrompt(null);
+            if (prompt.kind === 'filter') {
+              setBeforeTrace(null);
+              applyQuery(value.trim());
+            } else void goTo(value);
+          }}
+        />
+      ) : null}
+    </Box>
+  );
+}
