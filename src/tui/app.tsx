@@ -55,7 +55,7 @@ export function Inspector({ data, readonly, colors, now, initialView }: Inspecto
   const [visited, setVisited] = useState<ReadonlySet<ViewId>>(() => new Set([initialView]));
   const [help, setHelp] = useState(false);
   const [message, setMessage] = useState<{ text: string; kind: 'info' | 'error' } | null>(null);
-  const [captured, setCaptured] = useState<Partial<Record<ViewId, boolean>>>({});
+  const [captures] = useState<Partial<Record<ViewId, boolean>>>(() => ({}));
   const [hints, setHintsState] = useState<Partial<Record<ViewId, string>>>({});
   const [commits, setCommits] = useState(0);
   const [head, setHead] = useState<StoreHead | null>(null);
@@ -71,9 +71,6 @@ export function Inspector({ data, readonly, colors, now, initialView }: Inspecto
   }, []);
   useEffect(() => () => clearTimeout(messageTimer.current), []);
 
-  const setCapture = useCallback((id: ViewId, value: boolean) => {
-    setCaptured((current) => (current[id] === value ? current : { ...current, [id]: value }));
-  }, []);
   const setHints = useCallback((id: ViewId, text: string) => {
     setHintsState((current) => (current[id] === text ? current : { ...current, [id]: text }));
   }, []);
@@ -128,7 +125,6 @@ export function Inspector({ data, readonly, colors, now, initialView }: Inspecto
     };
   }, [data, commits, notify]);
 
-  const viewCaptured = captured[view] === true;
   useKeys(
     (input, key) => {
       if (key.ctrl && input === 'c') {
@@ -140,7 +136,7 @@ export function Inspector({ data, readonly, colors, now, initialView }: Inspecto
         else if (input === 'q') exit();
         return;
       }
-      if (viewCaptured) return;
+      if (captures[view] === true) return;
       if (input === 'q') exit();
       else if (input === '?') setHelp(true);
       else if (/^[1-5]$/.test(input)) switchTo((VIEWS[Number(input) - 1] as (typeof VIEWS)[number]).id);
@@ -161,12 +157,12 @@ export function Inspector({ data, readonly, colors, now, initialView }: Inspecto
       now,
       commits,
       notify,
-      setCapture,
+      captures,
       setHints,
       show,
       requestedFilter,
     }),
-    [data, readonly, colors, now, commits, notify, setCapture, setHints, show, requestedFilter],
+    [data, readonly, colors, now, commits, notify, captures, setHints, show, requestedFilter],
   );
 
   const width = Math.max(20, columns);

@@ -22,8 +22,11 @@ export interface InspectorContextValue {
   commits: number;
   /** Puts a message on the status line (an action's result, or an error that did not crash anything). */
   notify(message: string, kind?: 'info' | 'error'): void;
-  /** While a view takes typed text (a filter, a prompt, y/n), the global keys go to it. */
-  setCapture(view: ViewId, captured: boolean): void;
+  /**
+   * Which views take typed text now (a filter, a prompt, y/n): the global keys then go to
+   * them. Written while rendering, so the very next key already sees it.
+   */
+  captures: Partial<Record<ViewId, boolean>>;
   /** The keys of the view's current mode, for the status bar. */
   setHints(view: ViewId, hints: string): void;
   /** Shows another view (e.g. a consumer group's dead letters), optionally with a filter. */
@@ -42,9 +45,9 @@ export function useInspector(): InspectorContextValue {
 
 /** Publishes a view's key hints and whether it takes typed text. */
 export function useViewMode(view: ViewId, hints: string, captured: boolean): void {
-  const { setHints, setCapture } = useInspector();
+  const { setHints, captures } = useInspector();
+  captures[view] = captured;
   useEffect(() => setHints(view, hints), [view, hints, setHints]);
-  useEffect(() => setCapture(view, captured), [view, captured, setCapture]);
 }
 
 /** A colour when colours are on. */

@@ -12,7 +12,7 @@ export interface ListLine {
 }
 
 /**
- * A list's rows on screen: the cursor's row in inverse, selected rows marked with `●`,
+ * A list's rows on screen: the cursor's row marked `›` and in inverse, selected rows marked `●`,
  * always exactly `height` lines so the layout never jumps.
  */
 export function ListLines({
@@ -35,8 +35,8 @@ export function ListLines({
   const shown = lines.slice(0, rows);
   return (
     <Box flexDirection="column" height={height} width={width}>
-      {header !== undefined && <Text bold>{clip(`  ${header}`, width)}</Text>}
-      {shown.length === 0 && empty !== undefined ? <Text dimColor>{clip(`  ${empty}`, width)}</Text> : null}
+      {header !== undefined && <Text bold>{clip(`   ${header}`, width)}</Text>}
+      {shown.length === 0 && empty !== undefined ? <Text dimColor>{clip(`   ${empty}`, width)}</Text> : null}
       {shown.map((line, index) => (
         <Text
           key={line.key}
@@ -44,7 +44,7 @@ export function ListLines({
           color={line.color ? color(line.color) : undefined}
           dimColor={line.dim && index !== cursor}
         >
-          {clip(`${line.selected ? '●' : ' '} ${line.text}`, width)}
+          {clip(`${index === cursor ? '›' : ' '}${line.selected ? '●' : ' '} ${line.text}`, width)}
         </Text>
       ))}
     </Box>

@@ -65,6 +65,8 @@ export class PagedWindow<T> {
   private loading = true;
   private error: string | null = null;
   private queue: Promise<void> = Promise.resolve();
+  /** Opens the list again as it was last opened: a key after a failed open tries again. */
+  private reopen: (() => Promise<void>) | null = null;
   private readonly listeners = new Set<() => void>();
   private snapshot: WindowState<T>;
   private readonly chunk: number;
@@ -120,6 +122,7 @@ export class PagedWindow<T> {
 
   /** Shows the list from its first row (with a new source: a new filter). */
   openAtStart(source?: PagedSource<T>): Promise<void> {
+    this.reopen = () => this.openAtStart();
     return this.run(async () => {
       if (source) this.source = source;
       const page = await this.source.forward(0, this.chunk);
@@ -136,6 +139,7 @@ export class PagedWindow<T> {
 
   /** Shows the list's last rows, the cursor on the last one. */
   openAtEnd(source?: PagedSource<T>): Promise<void> {
+    this.reopen = () => this.openAtEnd();
     return this.run(async () => {
       if (source) this.source = source;
       const page = await this.source.backward(null, this.chunk);
@@ -152,6 +156,7 @@ export class PagedWindow<T> {
 
   /** Shows the rows around `key`, the cursor on the first row at or after it. */
   openAt(key: number, source?: PagedSource<T>): Promise<void> {
+    this.reopen = () => this.openAt(key);
     return this.run(async () => {
       if (source) this.source = source;
       const half = Math.ceil(this.chunk / 2);
@@ -170,6 +175,7 @@ export class PagedWindow<T> {
 
   /** Moves the cursor by `delta` rows, reading more from the store when it leaves the window. */
   move(delta: number): Promise<void> {
+    if (this.rows.length === 0 && this.error !== null && this.reopen) return this.reopen();
     return this.run(async () => {
       let target = this.cursor + delta;
       for (let reads = 0; target < 0 && !this.startDone && reads < this.maxEmptyReads; reads++) {

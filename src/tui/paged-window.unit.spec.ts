@@ -147,7 +147,8 @@ describe('PagedWindow', () => {
     await window.openAtStart();
     expect(window.state().error).toBe('database is locked');
     fail = false;
-    await window.openAtStart();
+    // Any move after a failed open tries the open again.
+    await window.move(1);
     expect(window.state().error).toBeNull();
     expect(window.state().rows).toHaveLength(100);
   });

@@ -1,4 +1,5 @@
 import { type Key, useInput } from 'ink';
+import { useCallback, useRef } from 'react';
 
 const NO_KEY: Key = {
   upArrow: false,
@@ -37,14 +38,20 @@ function keyOf(char: string): [string, Key] {
  * useInput, one key at a time. Ink hands a run of plain characters that arrive together
  * (keys typed faster than it reads them, or `tmux send-keys j Enter`) over as one string,
  * as it would a paste; a list must see `j` and then Enter.
+ *
+ * The handler of the latest render always answers: Ink subscribes a new handler only once
+ * React has run the render's effects, and a key that comes before would see old state.
  */
 export function useKeys(handler: (input: string, key: Key) => void, options: { isActive: boolean }): void {
-  useInput((input, key) => {
+  const latest = useRef(handler);
+  latest.current = handler;
+  const onInput = useCallback((input: string, key: Key) => {
     const chars = [...input];
     if (chars.length <= 1 || key.ctrl || key.meta) {
-      handler(input, key);
+      latest.current(input, key);
       return;
     }
-    for (const char of chars) handler(...keyOf(char));
-  }, options);
+    for (const char of chars) latest.current(...keyOf(char));
+  }, []);
+  useInput(onInput, options);
 }

@@ -70,7 +70,7 @@ export function ConsumersView({ active, width, height }: { active: boolean; widt
         header={`${'GROUP'.padEnd(22)} ${'TOPIC'.padEnd(16)}  CHECKPOINT         LAG   PARKED  LEASE`}
         lines={list.slice(top, top + listHeight - 1).map((group) => ({
           key: group.name,
-          text: groupLine(group, now(), width - 2),
+          text: groupLine(group, now(), width - 3),
           color: group.parked > 0 ? 'yellow' : undefined,
         }))}
         cursor={cursor - top}

@@ -382,7 +382,7 @@ function DeadLetterList({
           const outcome = outcomes.get(entry.id);
           return {
             key: entry.id,
-            text: entryLine(entry, outcome, time, width - 2),
+            text: entryLine(entry, outcome, time, width - 3),
             selected: isSelected(selection, entry.id),
             color:
               outcome?.kind === 'failed' || outcome?.kind === 'not-discarded' ? 'red' : outcome ? 'green' : undefined,

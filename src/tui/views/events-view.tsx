@@ -182,12 +182,12 @@ export function EventsView({ active, width, height }: { active: boolean; width: 
         {clip(state.error ? `error: ${state.error}` : status, width)}
       </Text>
       <ListLines
-        header={`${'POSITION'.padStart(9)}  ${'RECORDED (UTC)'.padEnd(width - 2 >= 110 ? 19 : 14)}  ${'STREAM'.padEnd(
+        header={`${'POSITION'.padStart(9)}  ${'RECORDED (UTC)'.padEnd(width - 3 >= 110 ? 19 : 14)}  ${'STREAM'.padEnd(
           26,
         )} ${'TYPE'.padEnd(18)} DATA`}
         lines={state.rows.slice(state.top, state.top + listHeight - 1).map((record) => ({
           key: record.position,
-          text: eventLine(record, width - 2),
+          text: eventLine(record, width - 3),
         }))}
         cursor={state.cursor - state.top}
         width={width}

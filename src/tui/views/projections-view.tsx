@@ -141,7 +141,7 @@ export function ProjectionsView({ active, width, height }: { active: boolean; wi
         header={`${'NAME'.padEnd(20)} VERSION  ${'STATUS'.padEnd(10)}  CHECKPOINT         LAG      KEYS  LAST ERROR`}
         lines={list.slice(top, top + listHeight - 1).map((view) => ({
           key: view.name,
-          text: projectionLine(view, width - 2),
+          text: projectionLine(view, width - 3),
           color: view.status === 'failed' ? 'red' : view.status === 'stale' ? 'yellow' : undefined,
         }))}
         cursor={cursor - top}

@@ -157,7 +157,7 @@ export function SchemasView({ active, width, height }: { active: boolean; width:
         header={`${'TYPE'.padEnd(30)} LATEST  ${'VERSIONS'.padEnd(16)} COMPATIBILITY`}
         lines={list.slice(top, top + listHeight - 1).map((summary) => ({
           key: summary.type,
-          text: typeLine(summary, width - 2),
+          text: typeLine(summary, width - 3),
         }))}
         cursor={cursor - top}
         width={width}
