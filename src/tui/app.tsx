@@ -5,7 +5,7 @@ import { clip, count } from './format.js';
 import { HelpPane } from './help-pane.js';
 import { errorText, InspectorContext, type InspectorContextValue, VIEWS, type ViewId } from './inspector-context.js';
 import type { InspectorData } from './inspector-data.js';
-import { useKeys } from './use-keys.js';
+import { KeyboardProvider, useKeys } from './keyboard.js';
 import { useTerminalSize } from './use-terminal-size.js';
 import { ConsumersView } from './views/consumers-view.js';
 import { DeadLettersView } from './views/dead-letters-view.js';
@@ -48,7 +48,15 @@ const VIEW_COMPONENTS: Record<ViewId, (props: ViewProps) => ReactNode> = {
 };
 
 /** The inspector: a tab line, the active view, a message line and a status bar. */
-export function Inspector({ data, readonly, colors, now, initialView }: InspectorProps) {
+export function Inspector(props: InspectorProps) {
+  return (
+    <KeyboardProvider>
+      <InspectorScreen {...props} />
+    </KeyboardProvider>
+  );
+}
+
+function InspectorScreen({ data, readonly, colors, now, initialView }: InspectorProps) {
   const { exit } = useApp();
   const { columns, rows } = useTerminalSize();
   const [view, setView] = useState<ViewId>(initialView);

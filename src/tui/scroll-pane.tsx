@@ -1,8 +1,8 @@
 import { Box, Text } from 'ink';
 import { useEffect, useState } from 'react';
 import { clip, wrapLines } from './format.js';
+import { useKeys } from './keyboard.js';
 import { movement } from './keys.js';
-import { useKeys } from './use-keys.js';
 
 /**
  * A detail pane: text wrapped to the width, scrolled with ↑/↓ j/k PgUp/PgDn Home/End

@@ -1,11 +1,13 @@
-import { Text, useInput } from 'ink';
+import { Text } from 'ink';
+import { useRef, useState } from 'react';
 import { clip } from './format.js';
+import { useKeys } from './keyboard.js';
 
 export interface TextPromptProps {
   label: string;
-  value: string;
+  /** The text the prompt starts with (e.g. the filter in force). */
+  initial: string;
   width: number;
-  onChange(value: string): void;
   onSubmit(value: string): void;
   onCancel(): void;
   /** Only the active view's prompt reads keys. */
@@ -13,16 +15,21 @@ export interface TextPromptProps {
 }
 
 /** One line of typed text: Enter submits, Esc cancels, Backspace deletes, Ctrl-U clears. */
-export function TextPrompt({ label, value, width, onChange, onSubmit, onCancel, active }: TextPromptProps) {
-  useInput(
+export function TextPrompt({ label, initial, width, onSubmit, onCancel, active }: TextPromptProps) {
+  const [value, setValue] = useState(initial);
+  // Keys that arrive together are handled before React renders again: keep the text here too.
+  const text = useRef(initial);
+  const update = (next: string) => {
+    text.current = next;
+    setValue(next);
+  };
+  useKeys(
     (input, key) => {
-      if (key.return) onSubmit(value);
+      if (key.return) onSubmit(text.current);
       else if (key.escape) onCancel();
-      else if (key.backspace || key.delete) onChange(value.slice(0, -1));
-      else if (key.ctrl && input === 'u') onChange('');
-      else if (!key.ctrl && !key.meta && !key.tab && !key.upArrow && !key.downArrow && input) {
-        onChange(value + input.replace(/[\r\n]/g, ''));
-      }
+      else if (key.backspace || key.delete) update(text.current.slice(0, -1));
+      else if (key.ctrl && input === 'u') update('');
+      else if (!key.ctrl && !key.meta && !key.tab && input) update(text.current + input);
     },
     { isActive: active },
   );

@@ -3,9 +3,9 @@ import { useCallback, useEffect, useState } from 'react';
 import type { ConsumerGroupSummary } from '../dead-letter-types.js';
 import { age, clip, count } from '../format.js';
 import { errorText, useColor, useInspector, useViewMode } from '../inspector-context.js';
+import { useKeys } from '../keyboard.js';
 import { movement } from '../keys.js';
 import { ListLines } from '../list-lines.js';
-import { useKeys } from '../use-keys.js';
 
 function groupLine(group: ConsumerGroupSummary, now: number, width: number): string {
   const lease =

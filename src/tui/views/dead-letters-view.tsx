@@ -7,11 +7,11 @@ import { parseDeadLetterQuery } from '../filter-query.js';
 import { age, clip, count, firstLine, showJson } from '../format.js';
 import { errorText, useColor, useInspector, useViewMode } from '../inspector-context.js';
 import type { DeadLetterData, InspectorData } from '../inspector-data.js';
+import { useKeys } from '../keyboard.js';
 import { movement } from '../keys.js';
 import { ListLines } from '../list-lines.js';
 import { ScrollPane } from '../scroll-pane.js';
 import { TextPrompt } from '../text-prompt.js';
-import { useKeys } from '../use-keys.js';
 import { usePagedWindow, useWindowHeight } from '../use-paged-window.js';
 
 type Action = 'redrive' | 'discard';
@@ -319,7 +319,7 @@ function DeadLetterList({
       }
       if (detail) {
         if (key.escape) setDetail(null);
-        else if (input === 'p') setPretty(!pretty);
+        else if (input === 'p') setPretty((p) => !p);
         return;
       }
       const current = window.current();
@@ -331,14 +331,16 @@ function DeadLetterList({
       } else if (key.return && current) void openDetail(current.id);
       else if (input === '/') setPrompt(query);
       else if (input === ' ' && current) {
-        const ids = new Set(selection.ids);
-        if (ids.has(current.id)) ids.delete(current.id);
-        else ids.add(current.id);
-        setSelection({ all: selection.all, ids });
+        setSelection((before) => {
+          const ids = new Set(before.ids);
+          if (ids.has(current.id)) ids.delete(current.id);
+          else ids.add(current.id);
+          return { all: before.all, ids };
+        });
         void window.move(1);
       } else if (input === 'a') {
         // a again (everything selected) selects nothing.
-        setSelection(selection.all && selection.ids.size === 0 ? NO_SELECTION : { all: true, ids: new Set() });
+        setSelection((before) => (before.all && before.ids.size === 0 ? NO_SELECTION : { all: true, ids: new Set() }));
       } else if (key.escape) {
         if (selection.all || selection.ids.size > 0) setSelection(NO_SELECTION);
         else if (query !== '') applyQuery('');
@@ -397,10 +399,9 @@ function DeadLetterList({
       {prompt !== null ? (
         <TextPrompt
           label="filter (group:g type:t reason:r status:s text): "
-          value={prompt}
+          initial={prompt}
           width={width}
           active={active}
-          onChange={setPrompt}
           onCancel={() => setPrompt(null)}
           onSubmit={(value) => {
             setPrompt(null);

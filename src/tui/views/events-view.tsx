@@ -8,14 +8,14 @@ import { correlationIdOf, eventSource } from '../events-source.js';
 import { parseEventQuery } from '../filter-query.js';
 import { clip, count, shortTime, showJson } from '../format.js';
 import { errorText, useColor, useInspector, useViewMode } from '../inspector-context.js';
+import { useKeys } from '../keyboard.js';
 import { movement } from '../keys.js';
 import { ListLines } from '../list-lines.js';
 import { ScrollPane } from '../scroll-pane.js';
 import { TextPrompt } from '../text-prompt.js';
-import { useKeys } from '../use-keys.js';
 import { usePagedWindow, useWindowHeight } from '../use-paged-window.js';
 
-type Prompt = { kind: 'filter' | 'goto'; value: string } | null;
+type Prompt = { kind: 'filter' | 'goto'; initial: string } | null;
 
 /** Narrow terminals get the time without its year. */
 function timeText(ms: number, width: number): string {
@@ -126,7 +126,7 @@ export function EventsView({ active, width, height }: { active: boolean; width: 
       }
       if (detail) {
         if (key.escape) setDetail(null);
-        else if (input === 'p') setPretty(!pretty);
+        else if (input === 'p') setPretty((p) => !p);
         return;
       }
       const move = movement(input, key, listHeight - 2);
@@ -136,13 +136,13 @@ export function EventsView({ active, width, height }: { active: boolean; width: 
         else if (move === 'end') void window.openAtEnd();
         else void window.move(move);
       } else if (key.return && current) setDetail(current);
-      else if (input === '/') setPrompt({ kind: 'filter', value: query });
-      else if (input === 'g') setPrompt({ kind: 'goto', value: '' });
+      else if (input === '/') setPrompt({ kind: 'filter', initial: query });
+      else if (input === 'g') setPrompt({ kind: 'goto', initial: '' });
       else if (input === 'f') {
         const next = !follow;
         setFollow(next);
         if (next) void window.openAtEnd();
-      } else if (input === 'p') setPretty(!pretty);
+      } else if (input === 'p') setPretty((p) => !p);
       else if (key.escape && (query !== '' || beforeTrace !== null)) {
         const back = beforeTrace ?? '';
         setBeforeTrace(null);
@@ -199,10 +199,9 @@ export function EventsView({ active, width, height }: { active: boolean; width: 
           label={
             prompt.kind === 'filter' ? 'filter (topic:t type:t key:k corr:id text): ' : 'go to (position, time, 15m): '
           }
-          value={prompt.value}
+          initial={prompt.initial}
           width={width}
           active={active}
-          onChange={(value) => setPrompt({ ...prompt, value })}
           onCancel={() => setPrompt(null)}
           onSubmit={(value) => {
             setPrompt(null);

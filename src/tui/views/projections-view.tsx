@@ -3,10 +3,10 @@ import { useCallback, useEffect, useState } from 'react';
 import type { ProjectionStatusView } from '../../projections/index.js';
 import { clip, count } from '../format.js';
 import { errorText, useColor, useInspector, useViewMode } from '../inspector-context.js';
+import { useKeys } from '../keyboard.js';
 import { movement } from '../keys.js';
 import { ListLines } from '../list-lines.js';
 import { ScrollPane } from '../scroll-pane.js';
-import { useKeys } from '../use-keys.js';
 
 /** Statuses (running, rebuilding) depend on heartbeats: read them again this often even without commits. */
 const REFRESH_MS = 2000;

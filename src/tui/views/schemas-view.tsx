@@ -6,10 +6,10 @@ import { describeChange, diffSchemas, INCOMPATIBLE, type JsonSchema } from '../.
 import type { SchemaTypeSummary, StoredSchema } from '../../store/types.js';
 import { clip, shortTime } from '../format.js';
 import { errorText, useColor, useInspector, useViewMode } from '../inspector-context.js';
+import { useKeys } from '../keyboard.js';
 import { movement } from '../keys.js';
 import { ListLines } from '../list-lines.js';
 import { ScrollPane } from '../scroll-pane.js';
-import { useKeys } from '../use-keys.js';
 
 function parse(schema: StoredSchema): JsonSchema {
   return JSON.parse(schema.documentJson) as JsonSchema;
@@ -108,7 +108,7 @@ export function SchemasView({ active, width, height }: { active: boolean; width:
     (input, key) => {
       if (detail) {
         if (key.escape) setDetail(null);
-        else if (input === 'p') setPretty(!pretty);
+        else if (input === 'p') setPretty((p) => !p);
         else if (key.leftArrow || input === 'h') setDetail({ ...detail, newer: Math.max(0, detail.newer - 1) });
         else if (key.rightArrow || input === 'l') {
           setDetail({ ...detail, newer: Math.min(detail.versions.length - 1, detail.newer + 1) });
