@@ -100,6 +100,19 @@ describe('the inspector frame', () => {
     expect(app.exited()).toBe(true);
   });
 
+  it('takes keys that arrive together one at a time, as if typed one by one', async () => {
+    const fake = createFakeData({ events: [...events, makeEvent(31, { type: 'OrderCancelled' })] });
+    app = await renderInspector(fake.data);
+    await app.waitFor((f) => f.includes('head 31'));
+    // One read: a key that opens a prompt, the text for it, and Enter; then moves and Enter.
+    await app.press('/type:OrderCancelled\r');
+    await app.waitFor((f) => f.includes('filter: type:OrderCancelled · positions 31–31'), 'the filter applied');
+    await app.press('\u001b');
+    await app.waitFor((f) => f.includes('all events'));
+    await app.press('kk\r');
+    await app.waitFor((f) => f.includes('event 29 · OrderPlaced'), 'the detail of the event two up');
+  });
+
   it('fits 80x24 and follows a resize', async () => {
     const fake = createFakeData({ events });
     app = await renderInspector(fake.data, { columns: 80, rows: 24 });

@@ -5,7 +5,12 @@ type KeyHandler = (input: string, key: Key) => void;
 
 interface Registry {
   handlers: Map<string, { handler: KeyHandler; active: boolean }>;
+  /** Grows with every render of a component that handles keys. */
+  renders: number;
 }
+
+/** How long a key of a run waits for the render the key before it caused (most keys cause none). */
+const RENDER_WAIT_MS = 20;
 
 const KeyboardContext = createContext<Registry | null>(null);
 
@@ -51,21 +56,38 @@ function keyOf(char: string): [string, Key] {
  * render between them, as if typed one by one.
  */
 export function KeyboardProvider({ children }: { children: ReactNode }) {
-  const [registry] = useState<Registry>(() => ({ handlers: new Map() }));
+  const [registry] = useState<Registry>(() => ({ handlers: new Map(), renders: 0 }));
+  const [queue] = useState<{ keys: [string, Key][]; pumping: boolean }>(() => ({ keys: [], pumping: false }));
   const dispatch = (input: string, key: Key) => {
     for (const { handler, active } of [...registry.handlers.values()]) if (active) handler(input, key);
   };
-  useInput((input, key) => {
-    const chars = [...input];
-    if (chars.length <= 1 || key.ctrl || key.meta) {
-      dispatch(input, key);
+  // Keys are handled in the order they came, each after the render the one before caused
+  // (a prompt opening, say), however they were read.
+  const pump = () => {
+    const next = queue.keys.shift();
+    if (!next) {
+      queue.pumping = false;
       return;
     }
-    const next = (index: number) => {
-      dispatch(...keyOf(chars[index] as string));
-      if (index + 1 < chars.length) setImmediate(() => next(index + 1));
+    queue.pumping = true;
+    const renders = registry.renders;
+    dispatch(...next);
+    if (queue.keys.length === 0) {
+      queue.pumping = false;
+      return;
+    }
+    const deadline = Date.now() + RENDER_WAIT_MS;
+    const wait = () => {
+      if (registry.renders !== renders || Date.now() > deadline) pump();
+      else setImmediate(wait);
     };
-    next(0);
+    setImmediate(wait);
+  };
+  useInput((input, key) => {
+    const chars = [...input];
+    if (chars.length <= 1 || key.ctrl || key.meta) queue.keys.push([input, key]);
+    else for (const char of chars) queue.keys.push(keyOf(char));
+    if (!queue.pumping) pump();
   });
   return <KeyboardContext.Provider value={registry}>{children}</KeyboardContext.Provider>;
 }
@@ -76,6 +98,7 @@ export function useKeys(handler: KeyHandler, options: { isActive: boolean }): vo
   if (!registry) throw new Error('useKeys: outside KeyboardProvider');
   const id = useId();
   registry.handlers.set(id, { handler, active: options.isActive });
+  registry.renders++;
   useLayoutEffect(
     () => () => {
       registry.handlers.delete(id);

@@ -109,6 +109,9 @@ export function createFakeData(options: FakeOptions = {}) {
   };
   let rebuildGate: Promise<void> = Promise.resolve();
 
+  const notifyCommit = () => {
+    for (const listener of listeners) listener();
+  };
   const data: InspectorData = {
     storePath: '/tmp/shop.db',
     async head() {
@@ -180,7 +183,7 @@ export function createFakeData(options: FakeOptions = {}) {
       async redrive(ids): Promise<RedriveOutcome[]> {
         check('redrive');
         calls.redrive.push([...ids]);
-        return ids.map((id) => {
+        const outcomes = ids.map((id): RedriveOutcome => {
           const entry = deadLetters.find((e) => e.id === id) as DeadLetterWithHistory;
           const error = options.failingRedrives?.get(id);
           if (error) {
@@ -193,6 +196,8 @@ export function createFakeData(options: FakeOptions = {}) {
           entry.history.push({ at: T0 + 120_000, action: 'redriven', error: null, position: null });
           return { id, outcome: 'redriven', error: null };
         });
+        notifyCommit();
+        return outcomes;
       },
       async discard(ids) {
         calls.discard.push([...ids]);
@@ -204,6 +209,7 @@ export function createFakeData(options: FakeOptions = {}) {
             done.push(id);
           }
         }
+        notifyCommit();
         return done;
       },
     },
@@ -218,7 +224,7 @@ export function createFakeData(options: FakeOptions = {}) {
     /** Appends events as another process would, and tells the watchers. */
     append(...records: EventRecord[]) {
       events.push(...records);
-      for (const listener of listeners) listener();
+      notifyCommit();
     },
     /** Holds rebuilds after their first progress report until the returned function is called. */
     holdRebuilds(): () => void {

@@ -11,10 +11,17 @@ import { useKeys } from '../keyboard.js';
 import { movement } from '../keys.js';
 import { ListLines } from '../list-lines.js';
 import { ScrollPane } from '../scroll-pane.js';
-import { TextPrompt } from '../text-prompt.js';
+import { PromptLine, usePrompt } from '../text-prompt.js';
 import { usePagedWindow, useWindowHeight } from '../use-paged-window.js';
 
 type Action = 'redrive' | 'discard';
+
+/** A y/n question before acting on more than one entry. */
+interface Confirmation {
+  action: Action;
+  ids: number[] | 'all';
+  entries: number;
+}
 
 /** What happened to an entry in this session, shown in its row. */
 type Outcome = { kind: 'redriven' | 'discarded' } | { kind: 'failed'; error: string } | { kind: 'not-discarded' };
@@ -128,15 +135,24 @@ function DeadLetterList({
   height: number;
   deadLetters: DeadLetterData;
 }) {
-  const { data, commits, notify, now, readonly, requestedFilter } = useInspector();
+  const { data, commits, notify, now, readonly, requestedFilter, captures } = useInspector();
   const color = useColor();
   const kept = useRef(new Set<number>()).current;
   const [query, setQuery] = useState('');
   const [filter, setFilter] = useState<DeadLetterFilter>(() => parseDeadLetterQuery('').filter);
-  const [prompt, setPrompt] = useState<string | null>(null);
+  const prompts = usePrompt<'filter'>('dead-letters');
+  const prompt = prompts.current();
   const [selection, setSelection] = useState<Selection>(NO_SELECTION);
   const [outcomes, setOutcomes] = useState<ReadonlyMap<number, Outcome>>(new Map());
-  const [confirm, setConfirm] = useState<{ action: Action; ids: number[] | 'all'; entries: number } | null>(null);
+  // The question asked before acting on several entries; kept in a ref too, so a y typed right
+  // after r answers it.
+  const [confirm, setConfirmState] = useState<Confirmation | null>(null);
+  const confirmRef = useRef<Confirmation | null>(null);
+  const setConfirm = (value: Confirmation | null) => {
+    confirmRef.current = value;
+    captures['dead-letters'] = value !== null;
+    setConfirmState(value);
+  };
   const [busy, setBusy] = useState<string | null>(null);
   const [total, setTotal] = useState<number | null>(null);
   const [detail, setDetail] = useState<{ entry: DeadLetterWithHistory; envelope: string | null } | null>(null);
@@ -301,11 +317,12 @@ function DeadLetterList({
 
   useKeys(
     (input, key) => {
-      if (prompt !== null) return;
-      if (confirm) {
+      if (prompts.handle(input, key)) return;
+      const asked = confirmRef.current;
+      if (asked) {
         if (input === 'y' || input === 'Y') {
           setConfirm(null);
-          void perform(confirm.action, confirm.ids, confirm.entries);
+          void perform(asked.action, asked.ids, asked.entries);
         } else if (input === 'n' || input === 'N' || key.escape) setConfirm(null);
         return;
       }
@@ -329,8 +346,11 @@ function DeadLetterList({
         else if (move === 'end') void window.openAtEnd();
         else void window.move(move);
       } else if (key.return && current) void openDetail(current.id);
-      else if (input === '/') setPrompt(query);
-      else if (input === ' ' && current) {
+      else if (input === '/') {
+        prompts.open('filter', 'filter (group:g type:t reason:r status:s text): ', query, (text) =>
+          applyQuery(text.trim()),
+        );
+      } else if (input === ' ' && current) {
         setSelection((before) => {
           const ids = new Set(before.ids);
           if (ids.has(current.id)) ids.delete(current.id);
@@ -397,17 +417,7 @@ function DeadLetterList({
         empty={state.loading ? 'reading…' : query ? 'no dead letter matches the filter' : 'no parked dead letters'}
       />
       {prompt !== null ? (
-        <TextPrompt
-          label="filter (group:g type:t reason:r status:s text): "
-          initial={prompt}
-          width={width}
-          active={active}
-          onCancel={() => setPrompt(null)}
-          onSubmit={(value) => {
-            setPrompt(null);
-            applyQuery(value.trim());
-          }}
-        />
+        <PromptLine label={prompt.label} text={prompt.text} width={width} />
       ) : bottomLine ? (
         <Text color={confirm ? color('yellow') : undefined} bold={confirm !== null}>
           {clip(confirm ? `${confirm.action} ${count(confirm.entries)} entries? y/n` : (busy ?? ''), width)}

@@ -12,10 +12,8 @@ import { useKeys } from '../keyboard.js';
 import { movement } from '../keys.js';
 import { ListLines } from '../list-lines.js';
 import { ScrollPane } from '../scroll-pane.js';
-import { TextPrompt } from '../text-prompt.js';
+import { PromptLine, usePrompt } from '../text-prompt.js';
 import { usePagedWindow, useWindowHeight } from '../use-paged-window.js';
-
-type Prompt = { kind: 'filter' | 'goto'; initial: string } | null;
 
 /** Narrow terminals get the time without its year. */
 function timeText(ms: number, width: number): string {
@@ -53,7 +51,8 @@ export function EventsView({ active, width, height }: { active: boolean; width: 
   const { data, commits, notify, now, requestedFilter } = useInspector();
   const color = useColor();
   const [query, setQuery] = useState('');
-  const [prompt, setPrompt] = useState<Prompt>(null);
+  const prompts = usePrompt<'filter' | 'goto'>('events');
+  const prompt = prompts.current();
   const [detail, setDetail] = useState<EventRecord | null>(null);
   const [pretty, setPretty] = useState(true);
   const [follow, setFollow] = useState(false);
@@ -109,7 +108,7 @@ export function EventsView({ active, width, height }: { active: boolean; width: 
 
   useKeys(
     (input, key) => {
-      if (prompt) return;
+      if (prompts.handle(input, key)) return;
       const current = window.current();
       if (input === 'c' && (detail ?? current)) {
         const record = (detail ?? current) as EventRecord;
@@ -136,8 +135,12 @@ export function EventsView({ active, width, height }: { active: boolean; width: 
         else if (move === 'end') void window.openAtEnd();
         else void window.move(move);
       } else if (key.return && current) setDetail(current);
-      else if (input === '/') setPrompt({ kind: 'filter', initial: query });
-      else if (input === 'g') setPrompt({ kind: 'goto', initial: '' });
+      else if (input === '/') {
+        prompts.open('filter', 'filter (topic:t type:t key:k corr:id text): ', query, (text) => {
+          setBeforeTrace(null);
+          applyQuery(text.trim());
+        });
+      } else if (input === 'g') prompts.open('goto', 'go to (position, time, 15m): ', '', (text) => void goTo(text));
       else if (input === 'f') {
         const next = !follow;
         setFollow(next);
@@ -194,24 +197,7 @@ export function EventsView({ active, width, height }: { active: boolean; width: 
         height={listHeight}
         empty={state.loading ? 'reading…' : query ? 'no event matches the filter' : 'no events yet'}
       />
-      {prompt ? (
-        <TextPrompt
-          label={
-            prompt.kind === 'filter' ? 'filter (topic:t type:t key:k corr:id text): ' : 'go to (position, time, 15m): '
-          }
-          initial={prompt.initial}
-          width={width}
-          active={active}
-          onCancel={() => setPrompt(null)}
-          onSubmit={(value) => {
-            setPrompt(null);
-            if (prompt.kind === 'filter') {
-              setBeforeTrace(null);
-              applyQuery(value.trim());
-            } else void goTo(value);
-          }}
-        />
-      ) : null}
+      {prompt ? <PromptLine label={prompt.label} text={prompt.text} width={width} /> : null}
     </Box>
   );
 }
