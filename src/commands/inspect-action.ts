@@ -15,11 +15,11 @@ export const run: CommandRun = async (context, _args, raw) => {
       hint: 'run it in a terminal; in scripts, use `evlog dlq list`, `evlog tail`, `evlog projection status` or `evlog schema list`',
     });
   }
+  // Ink and React load while the store opens and the config is read.
+  const loading = Promise.all([import('../tui/create-inspector-data.js'), import('../tui/run-inspector.js')]);
+  loading.catch(() => {});
   await withStore(context, { create: false }, async (store) => {
-    const [{ createInspectorData }, { runInspector }] = await Promise.all([
-      import('../tui/create-inspector-data.js'),
-      import('../tui/run-inspector.js'),
-    ]);
+    const [{ createInspectorData }, { runInspector }] = await loading;
     const data = createInspectorData(store, {
       projections: await projectionDefinitions(context),
       upcast: await recordUpcasterFor(context, store, false),

@@ -1,9 +1,27 @@
 import { Box, Text, useApp } from 'ink';
-import { Component, type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import {
+  Component,
+  type ReactNode,
+  useCallback,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  useSyncExternalStore,
+} from 'react';
 import type { StoreHead } from '../store/types.js';
+import type { FirstFrame } from './first-frame.js';
 import { clip, count } from './format.js';
 import { HelpPane } from './help-pane.js';
-import { errorText, InspectorContext, type InspectorContextValue, VIEWS, type ViewId } from './inspector-context.js';
+import {
+  createHints,
+  errorText,
+  type Hints,
+  InspectorContext,
+  type InspectorContextValue,
+  VIEWS,
+  type ViewId,
+} from './inspector-context.js';
 import type { InspectorData } from './inspector-data.js';
 import { KeyboardProvider, useKeys } from './keyboard.js';
 import { useTerminalSize } from './use-terminal-size.js';
@@ -18,7 +36,9 @@ export interface InspectorProps {
   readonly: boolean;
   colors: boolean;
   now: () => number;
+  /** The view it opens on; with `first`, what was read for the first frame. */
   initialView: ViewId;
+  first?: FirstFrame;
 }
 
 /** Commit notifications are folded into at most one refresh per this many ms. */
@@ -36,6 +56,34 @@ class ViewBoundary extends Component<{ children: ReactNode; width: number }, { e
     }
     return this.props.children;
   }
+}
+
+/**
+ * The status bar: the store, the head, and the keys of the view; help and quit always show at
+ * the right. After the views in the tree, so the first frame already has the keys they wrote.
+ */
+function StatusBar({
+  where,
+  view,
+  help,
+  hints,
+  width,
+}: {
+  where: string;
+  view: ViewId;
+  help: boolean;
+  hints: Hints;
+  width: number;
+}) {
+  const keys = useSyncExternalStore(hints.subscribe, () => hints.of(view));
+  const right = ' ? help  q quit ';
+  const status = [where, help ? 'Esc close help' : keys].filter((part) => part !== '').join(' │ ');
+  return (
+    <Text inverse>
+      {clip(` ${status}`, width - right.length)}
+      {right}
+    </Text>
+  );
 }
 
 type ViewProps = { active: boolean; width: number; height: number };
@@ -56,7 +104,7 @@ export function Inspector(props: InspectorProps) {
   );
 }
 
-function InspectorScreen({ data, readonly, colors, now, initialView }: InspectorProps) {
+function InspectorScreen({ data, readonly, colors, now, initialView, first }: InspectorProps) {
   const { exit } = useApp();
   const { columns, rows } = useTerminalSize();
   const [view, setView] = useState<ViewId>(initialView);
@@ -64,10 +112,10 @@ function InspectorScreen({ data, readonly, colors, now, initialView }: Inspector
   const [help, setHelp] = useState(false);
   const [message, setMessage] = useState<{ text: string; kind: 'info' | 'error' } | null>(null);
   const [captures] = useState<Partial<Record<ViewId, boolean>>>(() => ({}));
-  const [hints, setHintsState] = useState<Partial<Record<ViewId, string>>>({});
+  const [hints] = useState(createHints);
   const [commits, setCommits] = useState(0);
-  const [head, setHead] = useState<StoreHead | null>(null);
-  const [parked, setParked] = useState<number | null>(null);
+  const [head, setHead] = useState<StoreHead | null>(first?.head ?? null);
+  const [parked, setParked] = useState<number | null>(first?.parked ?? null);
   const [requestedFilter, setRequestedFilter] = useState<InspectorContextValue['requestedFilter']>(null);
   const messageTimer = useRef<NodeJS.Timeout | undefined>(undefined);
 
@@ -78,10 +126,6 @@ function InspectorScreen({ data, readonly, colors, now, initialView }: Inspector
     if (kind === 'info') messageTimer.current = setTimeout(() => setMessage(null), 8000);
   }, []);
   useEffect(() => () => clearTimeout(messageTimer.current), []);
-
-  const setHints = useCallback((id: ViewId, text: string) => {
-    setHintsState((current) => (current[id] === text ? current : { ...current, [id]: text }));
-  }, []);
 
   const switchTo = useCallback((id: ViewId) => {
     setView(id);
@@ -117,8 +161,10 @@ function InspectorScreen({ data, readonly, colors, now, initialView }: Inspector
     };
   }, [data]);
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: read again on every commit
+  // Read again on every commit (but not at once: the first frame read them already).
   useEffect(() => {
+    // Read for the first frame already.
+    if (commits === 0 && first) return;
     let live = true;
     data.head().then(
       (value) => live && setHead(value),
@@ -131,7 +177,7 @@ function InspectorScreen({ data, readonly, colors, now, initialView }: Inspector
     return () => {
       live = false;
     };
-  }, [data, commits, notify]);
+  }, [data, commits, notify, first]);
 
   useKeys(
     (input, key) => {
@@ -166,11 +212,12 @@ function InspectorScreen({ data, readonly, colors, now, initialView }: Inspector
       commits,
       notify,
       captures,
-      setHints,
+      hints,
       show,
       requestedFilter,
+      first: first ?? null,
     }),
-    [data, readonly, colors, now, commits, notify, captures, setHints, show, requestedFilter],
+    [data, readonly, colors, now, commits, notify, captures, hints, show, requestedFilter, first],
   );
 
   const width = Math.max(20, columns);
@@ -180,16 +227,11 @@ function InspectorScreen({ data, readonly, colors, now, initialView }: Inspector
     return { id: v.id, text: ` ${index + 1} ${label} ` };
   });
   const tabsWidth = tabs.reduce((sum, tab) => sum + tab.text.length, 0);
-  // The store and head first, then the keys of the view; help and quit always show at the right.
-  const right = ' ? help  q quit ';
-  const status = [
+  const where = [
     data.storePath,
     head === null ? 'head …' : `head ${count(head.position)}`,
     ...(readonly ? ['read-only'] : []),
-    help ? 'Esc close help' : (hints[view] ?? ''),
-  ]
-    .filter((part) => part !== '')
-    .join(' │ ');
+  ];
 
   return (
     <InspectorContext.Provider value={context}>
@@ -218,10 +260,7 @@ function InspectorScreen({ data, readonly, colors, now, initialView }: Inspector
         <Text color={message?.kind === 'error' && colors ? 'red' : undefined} bold={message?.kind === 'error'}>
           {clip(message ? message.text : '', width)}
         </Text>
-        <Text inverse>
-          {clip(` ${status}`, width - right.length)}
-          {right}
-        </Text>
+        <StatusBar where={where.join(' │ ')} view={view} help={help} hints={hints} width={width} />
       </Box>
     </InspectorContext.Provider>
   );

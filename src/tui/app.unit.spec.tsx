@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { prepareFirstFrame } from './first-frame.js';
 import { createFakeData, makeDeadLetter, makeEvent } from './testing/fake-inspector-data.js';
 import { KEYS, type RenderedInspector, renderInspector } from './testing/render-inspector.js';
 
@@ -37,6 +38,31 @@ describe('the inspector frame', () => {
     await app.waitFor((f) => f.includes('event types with schemas'), 'Shift-Tab: back');
     await app.press('2');
     await app.waitFor((f) => f.includes('all events'), 'the events view again, as it was');
+  });
+
+  it('draws a whole first frame when given what was read for it: the list, the head, the keys', async () => {
+    const fake = createFakeData({ events });
+    const first = await prepareFirstFrame(fake.data, 24);
+    expect(first.view).toBe('events');
+    app = await renderInspector(fake.data, { first, rows: 24 });
+    const [frame] = app.frames();
+    expect(frame).toContain('head 30');
+    expect(frame).toMatch(/›\s+30\s/);
+    expect(frame).toContain('/ filter');
+  });
+
+  it('opens on the dead letters, read for the first frame, when anything is parked', async () => {
+    const fake = createFakeData({
+      events,
+      deadLetters: [makeDeadLetter(1), makeDeadLetter(2, { status: 'redriven' })],
+    });
+    const first = await prepareFirstFrame(fake.data, 24);
+    expect(first).toMatchObject({ view: 'dead-letters', parked: 1 });
+    app = await renderInspector(fake.data, { first });
+    const [frame] = app.frames();
+    expect(frame).toContain('Dead letters (1)');
+    expect(frame).toContain('1 parked');
+    expect(frame).toMatch(/›\s+1\s+mailer/);
   });
 
   it('opens on the dead letters when anything is parked', async () => {

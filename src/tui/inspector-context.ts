@@ -1,5 +1,7 @@
 import { createContext, useContext, useEffect } from 'react';
+import type { FirstFrame } from './first-frame.js';
 import type { InspectorData } from './inspector-data.js';
+import type { PagedWindow } from './paged-window.js';
 
 export type ViewId = 'dead-letters' | 'events' | 'projections' | 'consumers' | 'schemas';
 
@@ -27,10 +29,12 @@ export interface InspectorContextValue {
    * them. Written while rendering, so the very next key already sees it.
    */
   captures: Partial<Record<ViewId, boolean>>;
-  /** The keys of the view's current mode, for the status bar. */
-  setHints(view: ViewId, hints: string): void;
+  /** The keys of each view's current mode, for the status bar. */
+  hints: Hints;
   /** Shows another view (e.g. a consumer group's dead letters), optionally with a filter. */
   show(view: ViewId, filter?: string): void;
+  /** What was read before the first frame (the opening view's list, the head, the parked count). */
+  first: FirstFrame | null;
   /** The filter a `show` asked for, once per request. */
   requestedFilter: { view: ViewId; filter: string; serial: number } | null;
 }
@@ -44,10 +48,46 @@ export function useInspector(): InspectorContextValue {
 }
 
 /** Publishes a view's key hints and whether it takes typed text. */
-export function useViewMode(view: ViewId, hints: string, captured: boolean): void {
-  const { setHints, captures } = useInspector();
+export function useViewMode(view: ViewId, keys: string, captured: boolean): void {
+  const { hints, captures } = useInspector();
   captures[view] = captured;
-  useEffect(() => setHints(view, hints), [view, hints, setHints]);
+  // Written while rendering, for the status bar drawn after the view; then told, for the
+  // status bar to draw again if the keys changed.
+  hints.set(view, keys);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: told each time the keys change
+  useEffect(() => hints.changed(), [hints, keys]);
+}
+
+/** Each view's keys, for the status bar: written by the views as they render. */
+export interface Hints {
+  set(view: ViewId, keys: string): void;
+  of(view: ViewId): string;
+  changed(): void;
+  subscribe(listener: () => void): () => void;
+}
+
+export function createHints(): Hints {
+  const keys: Partial<Record<ViewId, string>> = {};
+  const listeners = new Set<() => void>();
+  return {
+    set(view, text) {
+      keys[view] = text;
+    },
+    of: (view) => keys[view] ?? '',
+    changed() {
+      for (const listener of listeners) listener();
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+/** The list read for the first frame, when `view` is the one it was read for. */
+export function useFirstWindow<T>(view: ViewId): PagedWindow<T> | null {
+  const { first } = useInspector();
+  return first?.view === view ? (first.window as PagedWindow<T> | null) : null;
 }
 
 /** A colour when colours are on. */

@@ -91,6 +91,11 @@ export class PagedWindow<T> {
     return () => this.listeners.delete(listener);
   }
 
+  /** Reads from `source` from now on, without reading again (the same list, read another way). */
+  setSource(source: PagedSource<T>): void {
+    this.source = source;
+  }
+
   /** The row under the cursor. */
   current(): T | undefined {
     return this.rows[this.cursor];

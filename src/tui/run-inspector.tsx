@@ -1,8 +1,14 @@
+// First: it hides fetch while Ink's layout engine loads (see there).
+
 import type { Readable, Writable } from 'node:stream';
 import { render } from 'ink';
 import { createColors } from '../output/color.js';
 import { Inspector } from './app.js';
+import { prepareFirstFrame } from './first-frame.js';
 import type { InspectorData } from './inspector-data.js';
+import { restoreFetch } from './yoga-without-fetch.js';
+
+restoreFetch();
 
 export interface RunInspectorOptions {
   stdin: Readable;
@@ -24,8 +30,8 @@ const LEAVE_SCREEN = '\u001b[?25h\u001b[?1049l';
 export async function runInspector(data: InspectorData, options: RunInspectorOptions): Promise<void> {
   const { stdout } = options;
   const colors = createColors({ isTTY: true, env: options.env, noColorFlag: options.noColorFlag }).level > 0;
-  // It opens on the dead letters when anything is parked: that is what needs a person.
-  const parked = data.deadLetters ? await data.deadLetters.count({ status: 'parked' }).catch(() => 0) : 0;
+  // Read before anything is drawn, so the first frame is a whole one.
+  const first = await prepareFirstFrame(data, (stdout as { rows?: number }).rows || 24);
   let restored = false;
   const restore = () => {
     if (restored) return;
@@ -42,7 +48,8 @@ export async function runInspector(data: InspectorData, options: RunInspectorOpt
         readonly={options.readonly}
         colors={colors}
         now={options.now}
-        initialView={parked > 0 ? 'dead-letters' : 'events'}
+        initialView={first.view}
+        first={first}
       />,
       {
         stdin: options.stdin as NodeJS.ReadStream,

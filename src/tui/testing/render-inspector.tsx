@@ -1,5 +1,6 @@
 import { render } from 'ink-testing-library';
 import { Inspector } from '../app.js';
+import type { FirstFrame } from '../first-frame.js';
 import type { ViewId } from '../inspector-context.js';
 import type { InspectorData } from '../inspector-data.js';
 import { T0 } from './fake-inspector-data.js';
@@ -25,6 +26,8 @@ export const KEYS = {
 export interface RenderedInspector {
   /** The last frame drawn. */
   frame(): string;
+  /** Every frame drawn so far, the first first. */
+  frames(): string[];
   /** Types keys one at a time (each its own read, as a person types), letting Ink draw between them. */
   press(...keys: string[]): Promise<void>;
   /** Waits until the frame satisfies the test (the data is read asynchronously). */
@@ -38,7 +41,7 @@ export interface RenderedInspector {
 /** Renders the inspector on fake streams (ink-testing-library), at `columns` x `rows`. */
 export async function renderInspector(
   data: InspectorData,
-  options: { readonly?: boolean; view?: ViewId; columns?: number; rows?: number } = {},
+  options: { readonly?: boolean; view?: ViewId; columns?: number; rows?: number; first?: FirstFrame } = {},
 ): Promise<RenderedInspector> {
   const instance = render(
     <Inspector
@@ -46,7 +49,8 @@ export async function renderInspector(
       readonly={options.readonly ?? false}
       colors={false}
       now={() => T0 + 3_600_000}
-      initialView={options.view ?? 'events'}
+      initialView={options.first?.view ?? options.view ?? 'events'}
+      first={options.first}
     />,
   );
   const stdout = instance.stdout as unknown as { columns: number; rows: number; emit(name: string): void };
@@ -61,6 +65,7 @@ export async function renderInspector(
   await tick();
   return {
     frame,
+    frames: () => [...instance.frames],
     async press(...keys) {
       for (const key of keys) {
         instance.stdin.write(key);

@@ -5,7 +5,7 @@ import { deadLetterSource, MAX_KEPT_IN_PLACE } from '../dead-letter-source.js';
 import type { DeadLetter, DeadLetterFilter, DeadLetterWithHistory } from '../dead-letter-types.js';
 import { parseDeadLetterQuery } from '../filter-query.js';
 import { age, clip, count, firstLine, showJson } from '../format.js';
-import { errorText, useColor, useInspector, useViewMode } from '../inspector-context.js';
+import { errorText, useColor, useFirstWindow, useInspector, useViewMode } from '../inspector-context.js';
 import type { DeadLetterData, InspectorData } from '../inspector-data.js';
 import { useKeys } from '../keyboard.js';
 import { movement } from '../keys.js';
@@ -154,16 +154,24 @@ function DeadLetterList({
     setConfirmState(value);
   };
   const [busy, setBusy] = useState<string | null>(null);
-  const [total, setTotal] = useState<number | null>(null);
+  const { first } = useInspector();
+  // The first frame counted the parked entries already.
+  const [total, setTotal] = useState<number | null>(first?.view === 'dead-letters' ? first.parked : null);
   const [detail, setDetail] = useState<{ entry: DeadLetterWithHistory; envelope: string | null } | null>(null);
   const [pretty, setPretty] = useState(true);
-  const [window, state] = usePagedWindow(() => deadLetterSource(deadLetters, filter, kept));
+  const [window, state] = usePagedWindow(
+    () => deadLetterSource(deadLetters, filter, kept),
+    useFirstWindow<DeadLetter>('dead-letters'),
+  );
   const bottomLine = prompt !== null || confirm !== null || busy !== null;
   const listHeight = height - (bottomLine ? 2 : 1);
   useWindowHeight(window, listHeight - 1);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once, on mount
   useEffect(() => {
-    void window.openAtStart();
+    // Read for the first frame already: only keep this view's entries acted on in place.
+    if (window.state().loading) void window.openAtStart();
+    else window.setSource(deadLetterSource(deadLetters, filter, kept));
   }, [window]);
 
   // Another process parked, redrove or discarded entries: read the rows on screen again.
@@ -173,6 +181,7 @@ function DeadLetterList({
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: count again on every commit
   useEffect(() => {
+    if (commits === 0 && total !== null && query === '') return;
     let live = true;
     deadLetters.count(filter).then(
       (n) => live && setTotal(n),

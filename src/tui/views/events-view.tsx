@@ -7,7 +7,7 @@ import type { EventRecord } from '../../store/types.js';
 import { correlationIdOf, eventSource } from '../events-source.js';
 import { parseEventQuery } from '../filter-query.js';
 import { clip, count, shortTime, showJson } from '../format.js';
-import { errorText, useColor, useInspector, useViewMode } from '../inspector-context.js';
+import { errorText, useColor, useFirstWindow, useInspector, useViewMode } from '../inspector-context.js';
 import { useKeys } from '../keyboard.js';
 import { movement } from '../keys.js';
 import { ListLines } from '../list-lines.js';
@@ -58,12 +58,13 @@ export function EventsView({ active, width, height }: { active: boolean; width: 
   const [follow, setFollow] = useState(false);
   // The filter before a correlation trace, to return to with Esc.
   const [beforeTrace, setBeforeTrace] = useState<string | null>(null);
-  const [window, state] = usePagedWindow(() => eventSource(data, parseEventQuery('')));
+  const [window, state] = usePagedWindow(() => eventSource(data, parseEventQuery('')), useFirstWindow('events'));
   const listHeight = height - (prompt ? 2 : 1);
   useWindowHeight(window, listHeight - 1);
 
   useEffect(() => {
-    void window.openAtEnd();
+    // Unless it was read for the first frame.
+    if (window.state().loading) void window.openAtEnd();
   }, [window]);
 
   // New commits: read what was appended (and move to it when following).
