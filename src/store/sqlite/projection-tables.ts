@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { EvlogError } from '../../errors.js';
-import type { ProjectionCommit, ProjectionRecord, ProjectionSnapshot } from '../types.js';
+import type { NewDeadLetter, ProjectionCommit, ProjectionRecord, ProjectionSnapshot } from '../types.js';
 
 type ProjectionRow = [
   string,
@@ -47,7 +47,11 @@ function toRecord(row: ProjectionRow): ProjectionRecord {
  * in with one UPDATE, so readers (who read the current generation in one statement) see the
  * old model or the new one, never a mix.
  */
-export function createProjectionTables(db: Database, clock: () => number) {
+export function createProjectionTables(
+  db: Database,
+  clock: () => number,
+  park: (entries: readonly NewDeadLetter[]) => number[],
+) {
   const selectOne = db.prepare(`${SELECT_PROJECTION} WHERE p.name = ?`).raw();
   const selectCheckpoint = db
     .prepare(
@@ -172,6 +176,7 @@ export function createProjectionTables(db: Database, clock: () => number) {
       );
     }
     for (const [key, state] of batch.states) upsertState.run(batch.name, batch.generation, key, state);
+    if (batch.deadLetters?.length) park(batch.deadLetters);
     if (batch.rebuild) moveRebuildCheckpoint.run(batch.to, now, batch.name);
     else if (batch.failure) markFailed.run(batch.to, batch.failure.error, batch.failure.position, now, batch.name);
     else moveCheckpoint.run(batch.to, now, batch.name);
