@@ -8,12 +8,12 @@ import { projectionOutput } from '../projections/fold.js';
 import { describeProjection, type ProjectionStatusView } from '../projections/projection-status.js';
 import { createProjectionRunner, type RunReport, rebuildProjection } from '../projections/run-projection.js';
 import type { EventStore } from '../store/index.js';
+import { waitForCommit } from '../store/wait-for-commit.js';
 import type { CommandRun } from './command-action.js';
 import { type CommandContext, configFor, wantsJson, withStore } from './context.js';
 import { parseOptions } from './parse-options.js';
 import { projectionDefinition, projectionDefinitions } from './projection-definitions.js';
 import { recordUpcasterFor } from './upcasting.js';
-import { waitForCommit } from './wait-for-commit.js';
 
 const batchSize = z.optional(
   z.coerce
