@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import packageJson from '../package.json' with { type: 'json' };
 import { appendCommand } from './commands/append.js';
+import { consumeCommand } from './commands/consume.js';
 import type { CommandIo } from './commands/context.js';
 import { demoCommand } from './commands/demo.js';
 import { exportCommand } from './commands/export.js';
@@ -51,6 +52,7 @@ Start with:
     schemaCommand(io),
     replayCommand(io),
     projectionCommand(io),
+    consumeCommand(io),
   ]) {
     program.addCommand(command);
   }
