@@ -194,21 +194,30 @@ async function acquire(
   report: (report: ConsumeReport) => void,
 ): Promise<boolean> {
   let reported = false;
-  for (;;) {
-    if (signal.aborted) return false;
-    const attempt = await tryAcquireLease(store, options.group, owner, ttlMs);
-    if (attempt.acquired) return true;
-    if (!options.follow) {
-      const seconds = Math.max(0, Math.ceil((attempt.expiresAt - clock.now()) / 1000));
-      throw new EvlogError(
-        'conflict',
-        `consumer group "${options.group}" is being consumed by ${describeHolder(attempt.holder)} (its lease runs ${seconds} s more unless renewed)`,
-        { hint: 'with --follow this process waits and takes over when the other one stops' },
-      );
+  // Watching from before the first try: a release right after it still wakes this process.
+  let commits: ReturnType<typeof waitForCommit> | undefined;
+  try {
+    for (;;) {
+      if (signal.aborted) return false;
+      const attempt = await tryAcquireLease(store, options.group, owner, ttlMs);
+      if (attempt.acquired) return true;
+      if (!options.follow) {
+        const seconds = Math.max(0, Math.ceil((attempt.expiresAt - clock.now()) / 1000));
+        throw new EvlogError(
+          'conflict',
+          `consumer group "${options.group}" is being consumed by ${describeHolder(attempt.holder)} (its lease runs ${seconds} s more unless renewed)`,
+          { hint: 'with --follow this process waits and takes over when the other one stops' },
+        );
+      }
+      commits ??= waitForCommit(store);
+      if (!reported) report({ kind: 'waiting', holder: attempt.holder, expiresAt: attempt.expiresAt });
+      reported = true;
+      // A holder that stops releases the lease in a commit: wake on it. One that dies does not:
+      // look again every second (a dead pid on this host, or the lease's end).
+      await untilAborted(commits.next(Math.min(1000, Math.max(10, attempt.expiresAt - clock.now() + 1))), signal);
     }
-    if (!reported) report({ kind: 'waiting', holder: attempt.holder, expiresAt: attempt.expiresAt });
-    reported = true;
-    await clock.sleep(Math.min(1000, Math.max(10, attempt.expiresAt - clock.now() + 1)), signal);
+  } finally {
+    commits?.stop();
   }
 }
 
