@@ -119,6 +119,9 @@ export interface StoreStats {
   firstTime: number | null;
   lastTime: number | null;
   sizeBytes: number;
+  consumerGroups: number;
+  /** Dead letters with status `parked`. */
+  parkedDeadLetters: number;
 }
 
 export interface AppendOptions {
