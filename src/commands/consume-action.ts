@@ -18,7 +18,9 @@ import { parseOptions } from './parse-options.js';
 import { recordUpcasterFor } from './upcasting.js';
 
 const nonEmpty = z.string().check(z.minLength(1, 'cannot be empty'));
-const count = z.coerce.number().check(z.int('must be a whole number'), z.positive('must be 1 or more'));
+const count = z.coerce
+  .number({ error: 'must be a whole number of 1 or more' })
+  .check(z.int('must be a whole number'), z.positive('must be 1 or more'));
 
 const optionsSchema = z.object({
   topic: z.optional(nonEmpty),
@@ -36,11 +38,27 @@ type ConsumeOptions = z.infer<typeof optionsSchema>;
 
 const GROUP_NAME = /^[A-Za-z0-9][\w.-]*$/;
 
+const OPTIONS_HINT = 'see `evlog consume --help`';
+
 /** --backoff and --timeout: milliseconds (500) or a duration (500ms, 2s, 1m). */
 function parseMilliseconds(text: string, flag: string, minimum: number): number {
   const value = /^\d+$/.test(text) ? Number(text) : parseDuration(text, flag);
-  if (value < minimum) throw new EvlogError('usage', `${flag}: must be at least ${minimum} ms`);
+  if (value < minimum) {
+    throw new EvlogError('usage', `${flag}: must be at least ${minimum} ms`, {
+      hint: 'write milliseconds (500) or a duration like 500ms, 30s or 1m',
+    });
+  }
   return value;
+}
+
+/** The options, checked; a bad one is named with a pointer to the help, as for an unknown flag. */
+function parseConsumeOptions(raw: unknown): ConsumeOptions {
+  try {
+    return parseOptions(optionsSchema, raw);
+  } catch (error) {
+    if (!(error instanceof EvlogError) || error.hint) throw error;
+    throw new EvlogError(error.code, error.message, { details: error.details, hint: OPTIONS_HINT });
+  }
 }
 
 /**
@@ -152,7 +170,7 @@ function printSummary(context: CommandContext, summary: ConsumeSummary): void {
 }
 
 export const run: CommandRun = async (context, args, raw) => {
-  const options = parseOptions(optionsSchema, raw);
+  const options = parseConsumeOptions(raw);
   const group = args[0] as string;
   if (!GROUP_NAME.test(group)) {
     throw new EvlogError('usage', `"${group}" is not a group name`, {

@@ -93,7 +93,9 @@ export function settingsFromJson(json: string, group: string): GroupSettings {
 /** What a group's handler was given on the command line: a command, or a module path made absolute. */
 export function handlerSpecFromOptions(options: { exec?: string; handler?: string; cwd: string }): HandlerSpec | null {
   if (options.exec !== undefined && options.handler !== undefined) {
-    throw new EvlogError('usage', 'give either --exec or --handler, not both');
+    throw new EvlogError('usage', 'give either --exec or --handler, not both', {
+      hint: '--exec runs a shell command per event; --handler imports a JS module once and calls it per event',
+    });
   }
   if (options.exec !== undefined) return { exec: options.exec };
   if (options.handler !== undefined) return { module: resolve(options.cwd, options.handler) };
