@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect } from 'vitest';
@@ -283,4 +284,55 @@ describe.concurrent('two processes on one group', () => {
     expect((await first.result).code).toBe(0);
     expect(new Set(readDeliveries(log).map((d) => d.pid))).toEqual(new Set([first.child.pid]));
   });
+});
+
+describe('a takeover with an --exec handler', () => {
+  it("after a SIGKILL, the standby delivers the event in flight only once the dead holder's command was stopped", async ({
+    tmp,
+    db,
+  }) => {
+    await appendOrders(db, 2);
+    const log = join(tmp, 'spans.log');
+    // "position start|end|stopped evlog-pid time": the command runs in a process group of its
+    // own, which a SIGKILL of evlog does not reach by itself; $PPID is the evlog that ran it.
+    const note = (phase: string) => `echo "$EVLOG_POSITION ${phase} $PPID $(date +%s%3N)" >> "${log}"`;
+    const command = `trap '${note('stopped')}; exit 143' TERM; ${note('start')}; sleep 5 & wait; ${note('end')}`;
+    const args = ['consume', 'mailer', '--topic', 'orders', '--exec', command, '--follow', '--db', db];
+    const spans = () =>
+      (existsSync(log) ? readFileSync(log, 'utf8') : '')
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => {
+          const [position, phase, pid, time] = line.split(' ');
+          return { position: Number(position), phase, pid: Number(pid), time: Number(time) };
+        });
+    const first = startEvlog(args, { timeoutMs: 60_000 });
+    await waitUntil(() => spans().length >= 1, 'the first delivery to start');
+    const second = startEvlog(args, { timeoutMs: 60_000 });
+    const secondStderr = stderrOf(second);
+    await waitUntil(() => secondStderr().includes('waiting to take over'), 'the second process to wait');
+    first.child.kill('SIGKILL');
+    await first.result;
+    await waitUntil(() => spans().some((span) => span.pid === second.child.pid), 'the takeover', 20_000);
+    second.child.kill('SIGINT');
+    expect((await second.result).code).toBe(0);
+
+    const byFirst = spans().filter((span) => span.pid === first.child.pid);
+    const bySecond = spans().filter((span) => span.pid === second.child.pid);
+    expect(byFirst.map((span) => [span.position, span.phase])).toEqual([
+      [1, 'start'],
+      [1, 'stopped'],
+    ]);
+    // Ctrl-C let the second finish the event in flight: position 1 again, then nothing more.
+    expect(bySecond.map((span) => [span.position, span.phase])).toEqual([
+      [1, 'start'],
+      [1, 'end'],
+    ]);
+    const stopped = byFirst[1]?.time as number;
+    expect(
+      bySecond[0]?.time,
+      "the standby starts position 1 after the first one's command stopped",
+    ).toBeGreaterThanOrEqual(stopped);
+    expect(await checkpointOf(db, 'mailer')).toBe(1);
+  }, 40_000);
 });
