@@ -5,6 +5,7 @@ import { describe, expect } from 'vitest';
 import {
   appendOrders,
   checkpointOf,
+  deadLettersOf,
   expectInOrderAtLeastOnce,
   handler,
   readDeliveries,
@@ -111,6 +112,55 @@ describe.concurrent('a consumer killed or stopped', () => {
     const rest = await ok(['consume', 'mailer', '--db', db, '--json']);
     expect(JSON.parse(rest.stdout)).toMatchObject({ events: 3, checkpoint: 5 });
     expect(readDeliveries(log).map((d) => d.position)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('Ctrl-C during a backoff pause stops at once; the event was not done with, so the next run delivers it', async ({
+    tmp,
+    db,
+  }) => {
+    await appendOrders(db, 2);
+    const log = join(tmp, 'deliveries.log');
+    const running = startEvlog(
+      [
+        'consume',
+        'mailer',
+        '--topic',
+        'orders',
+        '--handler',
+        handler('fail-always.mjs'),
+        '--backoff',
+        '30s',
+        '--db',
+        db,
+        '--json',
+      ],
+      { env: { HANDLER_LOG: log } },
+    );
+    await waitForDeliveries(log, 1);
+    await sleep(200);
+    const stoppedAt = Date.now();
+    running.child.kill('SIGINT');
+    const result = await running.result;
+    expect(result.code).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(5000);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      events: 0,
+      deadLettered: 0,
+      retries: 1,
+      checkpoint: 0,
+      stopped: 'signal',
+    });
+    expect(await deadLettersOf(db, 'mailer')).toEqual([]);
+
+    const fixed = await ok(['consume', 'mailer', '--handler', handler('delivery-log.mjs'), '--db', db, '--json'], {
+      env: { HANDLER_LOG: log },
+    });
+    expect(JSON.parse(fixed.stdout)).toMatchObject({ events: 2, succeeded: 2, checkpoint: 2 });
+    expect(readDeliveries(log).map((d) => [d.position, d.attempt])).toEqual([
+      [1, 1],
+      [1, 1],
+      [2, 1],
+    ]);
   });
 
   it('Ctrl-C while --follow waits for events: exit 0 at once, checkpoint kept', async ({ tmp, db }) => {
