@@ -32,17 +32,22 @@ async function collectStatus(
   const head = (await store.head()).position;
   const names = [...new Set([...definitions.map((d) => d.name), ...records.map((r) => r.name)])].sort();
   if (only !== undefined && !names.includes(only)) await projectionDefinition(context, only);
-  return names
-    .filter((name) => only === undefined || name === only)
-    .map((name) =>
+  const views: ProjectionStatusView[] = [];
+  for (const name of names.filter((n) => only === undefined || n === only)) {
+    // One indexed count per projection (by group and status).
+    const parked = await store.countDeadLetters({ group: name, source: 'projection', status: 'parked' });
+    views.push(
       describeProjection(
         name,
         definitions.find((d) => d.name === name),
         records.find((r) => r.name === name) ?? null,
         head,
         context.io.now(),
+        parked,
       ),
     );
+  }
+  return views;
 }
 
 async function printStatus(context: CommandContext, views: ProjectionStatusView[], detailed: boolean): Promise<void> {
@@ -70,6 +75,7 @@ async function printStatus(context: CommandContext, views: ProjectionStatusView[
       ['head', String(view.head)],
       ['lag', String(view.lag)],
       ['keys', String(view.keys)],
+      ['parked', view.parked ? `${view.parked} (evlog dlq list --group ${view.name})` : '0'],
       ...(view.rebuild ? [['rebuild', `at position ${view.rebuild.checkpoint}`]] : []),
       ['last error', view.lastError ? `at position ${view.lastError.position}: ${view.lastError.message}` : '(none)'],
     ];
@@ -78,7 +84,7 @@ async function printStatus(context: CommandContext, views: ProjectionStatusView[
   }
   await printTable(
     stdout,
-    ['NAME', 'VERSION', 'STATUS', 'CHECKPOINT', 'LAG', 'KEYS', 'LAST ERROR'],
+    ['NAME', 'VERSION', 'STATUS', 'CHECKPOINT', 'LAG', 'KEYS', 'PARKED', 'LAST ERROR'],
     views.map((view) => [
       view.name,
       view.version ?? '-',
@@ -86,6 +92,7 @@ async function printStatus(context: CommandContext, views: ProjectionStatusView[
       view.checkpoint,
       view.lag,
       view.keys,
+      view.parked,
       view.lastError ? `at ${view.lastError.position}: ${truncate(view.lastError.message, 60)}` : '',
     ]),
   );
