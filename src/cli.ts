@@ -3,6 +3,7 @@ import packageJson from '../package.json' with { type: 'json' };
 import { appendCommand } from './commands/append.js';
 import type { CommandIo } from './commands/context.js';
 import { demoCommand } from './commands/demo.js';
+import { dlqCommand } from './commands/dlq.js';
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
 import { initCommand } from './commands/init.js';
@@ -51,6 +52,7 @@ Start with:
     schemaCommand(io),
     replayCommand(io),
     projectionCommand(io),
+    dlqCommand(io),
   ]) {
     program.addCommand(command);
   }
