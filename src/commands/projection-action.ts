@@ -152,8 +152,12 @@ export const run: CommandRun = async (context, args, raw) => {
   }
   await withStore(context, { create: false }, async (store) => {
     const upcast = await recordUpcasterFor(context, store, false);
-    const runners: { definition: ProjectionDefinition; runner: Awaited<ReturnType<typeof createProjectionRunner>> }[] =
-      [];
+    const runners: {
+      definition: ProjectionDefinition;
+      runner: Awaited<ReturnType<typeof createProjectionRunner>>;
+      /** The checkpoint last printed: a wake-up that moved nothing prints nothing. */
+      printedTo?: number;
+    }[] = [];
     // The first catch-up of a long way behind shows a progress bar (stderr, TTY only).
     let progress: Progress | undefined;
     const makeRunner = (definition: ProjectionDefinition) =>
@@ -172,7 +176,8 @@ export const run: CommandRun = async (context, args, raw) => {
         firstFailure ??= error;
       }
     }
-    for (const { definition, runner } of runners) {
+    for (const entry of runners) {
+      const { definition, runner } = entry;
       const head = (await store.head()).position;
       progress = await startProgress(context.io.stderr, {
         total: head,
@@ -193,7 +198,10 @@ export const run: CommandRun = async (context, args, raw) => {
         progress.stop();
         progress = undefined;
       }
-      if (report) printReport(context, report, (Date.now() - before) / 1000);
+      if (report) {
+        printReport(context, report, (Date.now() - before) / 1000);
+        entry.printedTo = report.to;
+      }
     }
     if (firstFailure) throw firstFailure;
     if (!options.follow) return;
@@ -214,7 +222,12 @@ export const run: CommandRun = async (context, args, raw) => {
             entry.runner = await makeRunner(definition);
             report = await entry.runner.catchUp({ following: true });
           }
-          if (report.events > 0) printReport(context, report);
+          // The report counts every event since the runner started: print it only when the
+          // checkpoint moved (commits of other work, such as a rebuild, wake the loop too).
+          if (report.events > 0 && report.to !== entry.printedTo) {
+            printReport(context, report);
+            entry.printedTo = report.to;
+          }
         }
       }
     } finally {
