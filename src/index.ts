@@ -8,6 +8,14 @@
  */
 
 export { defineConfig, type EvlogConfig, findConfigFile, type LoadedConfig, loadConfig } from './config/load-config.js';
+export {
+  type DiscardOutcome,
+  deadLetterPages,
+  discardDeadLetters,
+  type RedriveOptions,
+  type RedriveOutcome,
+  redriveDeadLetters,
+} from './consumers/redrive.js';
 export { type ErrorCode, EvlogError, isEvlogError } from './errors.js';
 export * from './projections/index.js';
 export {

@@ -127,6 +127,14 @@ function firstLine(text: string, length = 70): string {
   return line.length > length ? `${line.slice(0, length - 1)}…` : line;
 }
 
+/** The first lines of an error (a schema refusal's details follow its first line), indented. */
+function errorExcerpt(text: string, lines = 6): string {
+  const all = text.trimEnd().split('\n');
+  const shown = all.slice(0, lines).map((line, i) => (i === 0 ? line : `  ${line}`));
+  if (all.length > lines) shown.push(`  … (${all.length - lines} more lines: evlog dlq show)`);
+  return shown.join('\n');
+}
+
 /** Where the entry's input is: the event's position, or "line" for a batch line. */
 function where(entry: DeadLetter): string {
   return entry.position === null ? 'line' : String(entry.position);
@@ -447,7 +455,7 @@ export const redrive: CommandRun = async (context, args, raw) => {
           ? JSON.stringify({ id: outcome.id, outcome: outcome.outcome, error: outcome.error })
           : outcome.outcome === 'redriven'
             ? `redriven ${outcome.id}`
-            : `failed ${outcome.id}: ${firstLine(outcome.error ?? '', 200)}`;
+            : `failed ${outcome.id}: ${errorExcerpt(outcome.error ?? '')}`;
         io.stdout.write(`${line}\n`);
       };
       for await (const ids of selectedPages(store, selection)) {
