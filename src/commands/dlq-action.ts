@@ -22,7 +22,7 @@ import {
   formatStreamName,
 } from '../store/index.js';
 import type { CommandRun } from './command-action.js';
-import { type CommandContext, configFor, maxEventBytesFor, wantsJson, withStore } from './context.js';
+import { type CommandContext, maxEventBytesFor, wantsJson, withStore } from './context.js';
 import { parseOptions } from './parse-options.js';
 
 const DEFAULT_LIMIT = 50;
@@ -430,7 +430,6 @@ export const redrive: CommandRun = async (context, args, raw) => {
   const selection = parseSelection(args, raw, 'redrive');
   const { io } = context;
   const json = wantsJson(context);
-  const loaded = await configFor(context);
   const controller = new AbortController();
   // Ctrl-C: finish the entry in flight (its handler has its own timeout), then stop.
   const interrupt = () => controller.abort();
@@ -460,8 +459,8 @@ export const redrive: CommandRun = async (context, args, raw) => {
       };
       for await (const ids of selectedPages(store, selection)) {
         await redriveDeadLetters(store, ids, {
-          config: loaded?.config,
-          configPath: loaded?.path,
+          // Loaded by the library only when an entry needs it (batch lines never do).
+          configPath: context.globals.config,
           cwd: io.cwd,
           env: io.env as NodeJS.ProcessEnv,
           onOutput: (chunk) => io.stderr.write(chunk),
