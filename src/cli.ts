@@ -4,6 +4,7 @@ import { appendCommand } from './commands/append.js';
 import { consumeCommand } from './commands/consume.js';
 import type { CommandIo } from './commands/context.js';
 import { demoCommand } from './commands/demo.js';
+import { dlqCommand } from './commands/dlq.js';
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
 import { initCommand } from './commands/init.js';
@@ -53,6 +54,7 @@ Start with:
     replayCommand(io),
     projectionCommand(io),
     consumeCommand(io),
+    dlqCommand(io),
   ]) {
     program.addCommand(command);
   }

@@ -4,6 +4,7 @@ import {
   DEFAULT_SETTINGS,
   type GroupSettings,
   type HandlerSpec,
+  handlerSpecFromDefinition,
   handlerSpecFromOptions,
   loadHandler,
   settingsFromJson,
@@ -73,11 +74,7 @@ function resolveSettings(
   stored: ConsumerGroupRecord | null,
 ): GroupSettings {
   const last = stored ? settingsFromJson(stored.handlerJson, group) : undefined;
-  const fromConfig: HandlerSpec | null = declared
-    ? declared.exec !== undefined
-      ? { exec: declared.exec }
-      : { module: declared.handler as string }
-    : null;
+  const fromConfig: HandlerSpec | null = declared ? handlerSpecFromDefinition(declared) : null;
   const handler =
     handlerSpecFromOptions({ exec: options.exec, handler: options.handler, cwd }) ?? fromConfig ?? last?.handler;
   if (!handler) {

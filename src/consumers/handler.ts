@@ -102,8 +102,9 @@ export function handlerSpecFromOptions(options: { exec?: string; handler?: strin
   return null;
 }
 
-export function describeHandler(spec: HandlerSpec): string {
-  return 'exec' in spec ? `--exec ${JSON.stringify(spec.exec)}` : `--handler ${spec.module}`;
+/** The handler a config's `consumers` entry names (its module path is already absolute). */
+export function handlerSpecFromDefinition(declared: { exec?: string; handler?: string }): HandlerSpec {
+  return declared.exec !== undefined ? { exec: declared.exec } : { module: declared.handler as string };
 }
 
 /** The delivery function for a spec: a module is imported once, here. */

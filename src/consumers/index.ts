@@ -9,6 +9,14 @@ export {
   type ModuleHandler,
 } from './handler.js';
 export {
+  type DiscardOutcome,
+  deadLetterPages,
+  discardDeadLetters,
+  type RedriveOptions,
+  type RedriveOutcome,
+  redriveDeadLetters,
+} from './redrive.js';
+export {
   type ConsumeOptions,
   type ConsumeReport,
   type ConsumeSummary,

@@ -236,6 +236,14 @@ export interface ProjectionCommit {
   failure?: { error: string; position: number };
   /** Events the reducer threw on, parked instead (a definition with `onError: 'dead-letter'`). */
   deadLetters?: NewDeadLetter[];
+  /**
+   * A redrive of dead letter `id` (claimed by `owner`): the states are written to the current
+   * generation and the entry is marked redriven in the same transaction; the checkpoint is
+   * neither checked nor moved (`from`/`to` are ignored), and no snapshot is taken. Refused
+   * (conflict) when the claim was lost, or when a runner or a rebuild of the projection has
+   * reported in within `quietForMs` (it holds states in memory and would write over this one).
+   */
+  redrive?: { id: number; owner: string; quietForMs: number };
 }
 
 /** A snapshot: every key's state (a JSON object of key → state) after the event at `position`. */

@@ -231,3 +231,52 @@ describe('consumer groups in the store', () => {
     expect((await store.readConsumerGroup('mailer'))?.checkpoint).toBe(2);
   });
 });
+
+describe('a projection redrive in the store', () => {
+  const stores = useTempStores();
+
+  it('writes the state and marks the entry redriven in one transaction, without moving the checkpoint', async () => {
+    const clock = manualClock();
+    const store = stores.open({ clock: clock.now });
+    const record = await store.createProjection('totals', 1);
+    await store.commitProjection({
+      name: 'totals',
+      generation: record.generation,
+      rebuild: false,
+      from: 0,
+      to: 5,
+      states: [['a', '1']],
+    });
+    const [id] = await store.parkDeadLetters([entry({ source: 'projection', group: 'totals', position: 3 })]);
+    const redrive = { id: id as number, owner: 'r', quietForMs: 30_000 };
+    const commit = {
+      name: 'totals',
+      generation: record.generation,
+      rebuild: false,
+      from: 0,
+      to: 0,
+      states: [['a', '2']] as [string, string][],
+      redrive,
+    };
+    // Not claimed: refused, nothing written.
+    await expect(store.commitProjection(commit)).rejects.toMatchObject({ code: 'conflict' });
+    expect(await store.readProjectionStates('totals')).toEqual([['a', '1']]);
+    await store.claimDeadLetters([id as number], 'r', clock.now() + 60_000);
+    // A runner reported in a moment ago: refused.
+    await store.setProjectionStatus('totals', 'running');
+    await expect(store.commitProjection(commit)).rejects.toMatchObject({
+      code: 'conflict',
+      message: expect.stringContaining('being run by another process'),
+    });
+    clock.advance(30_001);
+    await store.commitProjection(commit);
+    expect(await store.readProjectionStates('totals')).toEqual([['a', '2']]);
+    expect((await store.readProjection('totals'))?.checkpoint).toBe(5);
+    expect((await store.readDeadLetter(id as number))?.status).toBe('redriven');
+    // Finished: a second commit of the same redrive is refused.
+    await expect(store.commitProjection({ ...commit, states: [['a', '3']] })).rejects.toMatchObject({
+      code: 'conflict',
+    });
+    expect(await store.readProjectionStates('totals')).toEqual([['a', '2']]);
+  });
+});

@@ -188,7 +188,12 @@ function createSqliteStore(db: Database.Database, path: string, options: OpenSto
   const registry = once(() => createSchemaRegistry(db, options.clock ?? Date.now));
   const deadLetters = once(() => createDeadLetters(db, options.clock ?? Date.now));
   const projections = once(() =>
-    createProjectionTables(db, options.clock ?? Date.now, (entries) => deadLetters().park(entries)),
+    createProjectionTables(
+      db,
+      options.clock ?? Date.now,
+      (entries) => deadLetters().park(entries),
+      (id, owner) => deadLetters().finish(id, owner, { ok: true }, null),
+    ),
   );
   const parkAlso = (entries: readonly NewDeadLetter[] | undefined) => () => {
     if (entries?.length) deadLetters().park(entries);
