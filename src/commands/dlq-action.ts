@@ -8,7 +8,7 @@ import {
   redriveDeadLetters,
 } from '../consumers/redrive.js';
 import { EvlogError } from '../errors.js';
-import { parseDuration } from '../input/parse-range.js';
+import { parseTimeOrAgo } from '../input/parse-range.js';
 import { formatEventJson } from '../output/format-event.js';
 import { createLineWriter } from '../output/line-writer.js';
 import { printTable } from '../output/table.js';
@@ -66,23 +66,6 @@ function parseDlqOptions<T extends z.ZodMiniType>(schema: T, raw: unknown, sub: 
     throw new EvlogError(error.code, error.message, {
       details: error.details,
       hint: `see \`evlog dlq ${sub} --help\``,
-    });
-  }
-}
-
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/;
-
-/** --since / --until: an ISO-8601 time, or a duration ago. */
-function parseTime(text: string, flag: string, now: number): number {
-  if (ISO_TIME.test(text)) {
-    const time = Date.parse(text);
-    if (!Number.isNaN(time)) return time;
-  }
-  try {
-    return now - parseDuration(text, flag);
-  } catch {
-    throw new EvlogError('usage', `${flag}: "${text}" is neither an ISO-8601 time nor a duration`, {
-      hint: `e.g. ${flag} 2026-11-22T09:00:00Z or ${flag} 2h`,
     });
   }
 }
@@ -148,8 +131,8 @@ export const list: CommandRun = async (context, _args, raw) => {
     status: options.status as DeadLetterFilter['status'],
     type: options.type,
     reason: options.reason as DeadLetterFilter['reason'],
-    since: options.since === undefined ? undefined : parseTime(options.since, '--since', now),
-    until: options.until === undefined ? undefined : parseTime(options.until, '--until', now),
+    since: options.since === undefined ? undefined : parseTimeOrAgo(options.since, '--since', now),
+    until: options.until === undefined ? undefined : parseTimeOrAgo(options.until, '--until', now),
   };
   const limit = options.limit ?? DEFAULT_LIMIT;
   const { entries, more } = await withStore(context, { create: false }, async (store) => {
