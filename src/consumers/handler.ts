@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EvlogError } from '../errors.js';
 import { formatEventJson } from '../output/format-event.js';
-import { type EventRecord, parseEventRecord, type StoredEvent } from '../store/index.js';
+import type { EventRecord, JsonObject, StoredEvent } from '../store/index.js';
 
 /** What a group delivers to, as the store remembers it (`handlerJson`). */
 export type HandlerSpec = { exec: string } | { module: string };
@@ -146,6 +146,45 @@ function errorText(error: unknown): string {
 const SUCCEEDED: DeliveryResult = { ok: true };
 
 /**
+ * The event a module handler receives: data and metadata are parsed when first read, so a
+ * handler that routes on the type alone never pays for JSON it does not look at. Both are
+ * plain enumerable properties once read (and for JSON.stringify or a spread).
+ */
+function handlerEvent(record: EventRecord): StoredEvent {
+  let data: unknown;
+  let metadata: JsonObject | undefined;
+  let dataRead = false;
+  return {
+    position: record.position,
+    id: record.id,
+    topic: record.topic,
+    key: record.key,
+    version: record.version,
+    type: record.type,
+    schemaVersion: record.schemaVersion,
+    time: record.time,
+    get data() {
+      if (!dataRead) {
+        data = JSON.parse(record.dataJson);
+        dataRead = true;
+      }
+      return data;
+    },
+    set data(value) {
+      data = value;
+      dataRead = true;
+    },
+    get metadata() {
+      metadata ??= JSON.parse(record.metadataJson) as JsonObject;
+      return metadata;
+    },
+    set metadata(value) {
+      metadata = value;
+    },
+  };
+}
+
+/**
  * Calls the module's function per event. One timer serves every delivery (re-armed with
  * `refresh()`), and the AbortController is made only when the handler reads its signal: at
  * 100k events a second, a timer and a controller per event were most of the garbage.
@@ -191,7 +230,7 @@ function moduleDeliver(handler: ModuleHandler): Deliver {
       timer.ref();
       const failed = (error: unknown) => state.finish({ ok: false, reason: 'handler-failed', error: errorText(error) });
       try {
-        const returned = handler(parseEventRecord(record), {
+        const returned = handler(handlerEvent(record), {
           group: delivery.group,
           attempt: delivery.attempt,
           get signal() {
