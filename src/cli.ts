@@ -1,8 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import packageJson from '../package.json' with { type: 'json' };
 import { appendCommand } from './commands/append.js';
+import { consumeCommand } from './commands/consume.js';
 import type { CommandIo } from './commands/context.js';
 import { demoCommand } from './commands/demo.js';
+import { dlqCommand } from './commands/dlq.js';
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
 import { initCommand } from './commands/init.js';
@@ -52,6 +54,8 @@ Start with:
     schemaCommand(io),
     replayCommand(io),
     projectionCommand(io),
+    consumeCommand(io),
+    dlqCommand(io),
     inspectCommand(io),
   ]) {
     program.addCommand(command);

@@ -8,6 +8,7 @@
  */
 
 export { defineConfig, type EvlogConfig, findConfigFile, type LoadedConfig, loadConfig } from './config/load-config.js';
+export * from './consumers/index.js';
 export { type ErrorCode, EvlogError, isEvlogError } from './errors.js';
 export * from './projections/index.js';
 export {

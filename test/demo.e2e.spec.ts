@@ -24,6 +24,11 @@ describe.concurrent('evlog demo', () => {
     expect(result.stdout).toContain('InventoryReserved v1: the data breaks its schema (2 violations)');
     expect(result.stdout).toMatch(/order-status: 5\d events applied, checkpoint 8\d/);
     expect(result.stdout).toContain('"sku-mug-blue": {');
+    // The consumer steps: three cancellations parked, then redriven once each.
+    expect(result.stdout).toContain('notify: 19 events from orders (16 succeeded, 3 dead-lettered, 3 retries)');
+    expect(result.stdout).toMatch(/^3 +notify +54 +OrderCancelled +handler-failed +2 /m);
+    expect(result.stdout).toContain('3 redriven, 0 failed again');
+    expect(result.stdout).toMatch(/dead letters: +0 parked/);
     expect(result.stdout).toContain(db);
     expect(result.stdout).not.toContain('\u001b[');
     const events = await readEvents(db);

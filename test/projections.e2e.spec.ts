@@ -179,7 +179,7 @@ describe.concurrent('evlog projection run, several at once', () => {
     await importTimedShop(tmp, db);
     writeConfig(tmp, COUNT_ORDERS(1));
     const result = await ok(['projection', 'run', 'count', 'count', '--db', db], { cwd: tmp });
-    expect(result.stdout).toBe(result.stdout.split('\n')[0] + '\n');
+    expect(result.stdout).toBe(`${result.stdout.split('\n')[0]}\n`);
     expect(JSON.parse((await ok(['projection', 'get', 'count', '--db', db], { cwd: tmp })).stdout).count).toBe(18);
   });
 });

@@ -23,7 +23,7 @@ const optionsSchema = z.object({
   causationId: z.optional(nonEmpty),
   schemaVersion: z.optional(z.coerce.number().check(z.int('must be a whole number'), z.positive('must be 1 or more'))),
   batch: z.optional(z.union([z.literal(true), z.string()])),
-  onInvalid: z._default(z.enum(['abort', 'skip']), 'abort'),
+  onInvalid: z._default(z.enum(['abort', 'skip', 'dead-letter']), 'abort'),
 });
 
 type AppendOptions = z.infer<typeof optionsSchema>;
@@ -81,14 +81,14 @@ async function appendBatch(context: CommandContext, topic: string | undefined, o
     throw new EvlogError('usage', '--type and --id apply to a single event; in a batch each line has its own');
   }
   const source = options.batch === true ? '-' : (options.batch as string);
-  const { results, skipped } = await appendBatchInput(context, {
+  const { results, skipped, parked } = await appendBatchInput(context, {
     source,
     defaults: { topic, key: options.key, schemaVersion: options.schemaVersion },
     onInvalid: options.onInvalid,
     keepTime: false,
     progressLabel: 'appending',
   });
-  await printResults(context, results, skipped);
+  await printResults(context, results, skipped, parked > 0);
 }
 
 /** --expect: a version number, none, exists or any. */
@@ -110,7 +110,12 @@ function metadataFromOptions(options: AppendOptions): JsonObject {
   return metadata;
 }
 
-async function printResults(context: CommandContext, results: AppendResult[], skipped = 0): Promise<void> {
+async function printResults(
+  context: CommandContext,
+  results: AppendResult[],
+  skipped = 0,
+  parked = false,
+): Promise<void> {
   const { io } = context;
   if (wantsJson(context)) {
     // Line by line through the writer: a million results never become one string.
@@ -152,7 +157,7 @@ async function printResults(context: CommandContext, results: AppendResult[], sk
   io.stdout.write(
     `appended ${appended.length} event${appended.length === 1 ? '' : 's'}${range}` +
       `${duplicates ? `, ${duplicates} duplicate${duplicates === 1 ? '' : 's'} skipped` : ''}` +
-      `${skipped ? `, ${skipped} invalid line${skipped === 1 ? '' : 's'} skipped` : ''}\n`,
+      `${skipped ? `, ${skipped} invalid line${skipped === 1 ? '' : 's'} ${parked ? 'parked' : 'skipped'}` : ''}\n`,
   );
 }
 

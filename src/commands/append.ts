@@ -21,19 +21,21 @@ export function appendCommand(io: CommandIo): Command {
     )
     .addOption(
       new Option('--on-invalid <action>', 'what a bad line in a batch gets')
-        .choices(['abort', 'skip'])
+        .choices(['abort', 'skip', 'dead-letter'])
         .default('abort'),
     )
     .addHelpText(
       'after',
       `
-A batch is one transaction: all of it is appended, or nothing. The envelope that
-\`tail --json\` prints is accepted as it is, so one store can be copied into another.
+A batch is one transaction: all of it is appended, or nothing (--on-invalid skip appends the
+good lines; dead-letter also parks each bad line, in the same transaction, for \`evlog dlq\`).
+The envelope that \`tail --json\` prints is accepted as it is, so one store can be copied into another.
 
 Examples:
   $ evlog append orders '{"total":12.5}' -t OrderPlaced -k order-17
   $ echo '{"total":12.5}' | evlog append orders -t OrderPlaced -k order-17 --expect none
   $ evlog append orders --batch events.ndjson
+  $ evlog append orders --batch events.ndjson --on-invalid dead-letter   bad lines parked: evlog dlq list
   $ evlog tail --json --from beginning | evlog append --batch --db copy.db`,
     );
   return setAction(command, io, () => import('./append-action.js'));

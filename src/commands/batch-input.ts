@@ -6,7 +6,7 @@ import { parseJson } from '../input/parse-json.js';
 import { type InputLine, readInputLines } from '../input/read-lines.js';
 import { startProgress } from '../output/progress.js';
 import { createSchemaGuard } from '../schema/schema-guard.js';
-import { type AppendResult, type EventStore, type NewEvent, prepareEvent } from '../store/index.js';
+import { type AppendResult, type EventStore, type NewDeadLetter, type NewEvent, prepareEvent } from '../store/index.js';
 import { type CommandContext, maxEventBytesFor, withStore } from './context.js';
 
 const BATCH_SIZE = 1000;
@@ -16,22 +16,29 @@ export interface BatchInputOptions {
   /** A file path, or '-' for stdin. */
   source: string;
   defaults: EventDefaults;
-  onInvalid: 'abort' | 'skip';
+  /** 'dead-letter': a bad line is parked (group `append`, reason `invalid`) in the batch's transaction. */
+  onInvalid: 'abort' | 'skip' | 'dead-letter';
   /** Keep each event's recorded time (import). */
   keepTime: boolean;
   progressLabel: string;
 }
 
+export interface BatchInputResult {
+  results: AppendResult[];
+  /** Bad lines skipped (`skip`) or parked (`dead-letter`). */
+  skipped: number;
+  /** Bad lines parked as dead letters (`dead-letter`). */
+  parked: number;
+}
+
 /**
  * Reads NDJSON (or a JSON array, such as a CloudEvents batch) and appends it all in one
  * transaction. A bad line aborts everything and is named by its line number, unless
- * `onInvalid` is 'skip'; then it is reported on stderr and the rest is appended. The input
- * is made local (stdin copied to a file) before the store is opened.
+ * `onInvalid` is 'skip' or 'dead-letter'; then it is reported on stderr (and parked, in the
+ * same transaction) and the rest is appended. The input is made local (stdin copied to a
+ * file) before the store is opened.
  */
-export async function appendBatchInput(
-  context: CommandContext,
-  options: BatchInputOptions,
-): Promise<{ results: AppendResult[]; skipped: number }> {
+export async function appendBatchInput(context: CommandContext, options: BatchInputOptions): Promise<BatchInputResult> {
   const input = await localInputFile(options.source, context.io.stdin);
   try {
     return await withStore(context, { create: true }, (store) =>
@@ -46,8 +53,10 @@ async function appendFromFile(
   context: CommandContext,
   store: EventStore,
   options: BatchInputOptions,
-): Promise<{ results: AppendResult[]; skipped: number }> {
+): Promise<BatchInputResult> {
   const { io } = context;
+  // Read by the store when it commits: lines are added while the batches run.
+  const deadLetters: NewDeadLetter[] = [];
   const maxEventBytes = maxEventBytesFor(context);
   const guard = await createSchemaGuard(store);
   const lineOfEvent: number[] = [];
@@ -63,7 +72,7 @@ async function appendFromFile(
     minimum: 1_000_000,
   });
 
-  const reject = (line: number, error: unknown) => {
+  const reject = (line: number, error: unknown, text: string) => {
     if (!(error instanceof EvlogError)) throw error;
     const details = error.details.map((detail) => `line ${line}: ${detail}`);
     // Not a bad line but a missing schema version or the like: stop, naming the line.
@@ -78,8 +87,24 @@ async function appendFromFile(
       return;
     }
     skipped++;
+    const parking = options.onInvalid === 'dead-letter';
+    if (parking) {
+      deadLetters.push({
+        source: 'append',
+        group: 'append',
+        position: null,
+        topic: options.defaults.topic ?? null,
+        type: typeOfLine(text),
+        line: text,
+        reason: 'invalid',
+        error: [error.message, ...error.details].join('\n'),
+        attempts: 1,
+      });
+    }
     if (!context.globals.quiet && skipped <= MAX_WARNINGS)
-      io.stderr.write(`evlog: line ${line} skipped: ${error.message}\n${details.map((d) => `  ${d}\n`).join('')}`);
+      io.stderr.write(
+        `evlog: line ${line} ${parking ? 'parked' : 'skipped'}: ${error.message}\n${details.map((d) => `  ${d}\n`).join('')}`,
+      );
   };
 
   async function* batches(): AsyncGenerator<NewEvent[]> {
@@ -95,13 +120,13 @@ async function appendFromFile(
         // With 'skip' (or once a batch is refused) a line must be judged here, before the store
         // sees it; otherwise the store's own check, inside the transaction, names the line
         // through lineOfEvent.
-        if (options.onInvalid === 'skip' || refusedLines > 0) prepareEvent(event, maxEventBytes);
+        if (options.onInvalid !== 'abort' || refusedLines > 0) prepareEvent(event, maxEventBytes);
         if (refusedLines === 0) {
           batch.push(event);
           lineOfEvent.push(input.line);
         }
       } catch (error) {
-        reject(input.line, error);
+        reject(input.line, error, input.text);
       }
       if (batch.length >= BATCH_SIZE) {
         yield batch;
@@ -128,11 +153,20 @@ async function appendFromFile(
   }
 
   try {
-    const results = await store.appendEventStream(batches(), { preserveTime: options.keepTime });
+    const results = await store.appendEventStream(batches(), { preserveTime: options.keepTime, deadLetters });
     if (skipped > MAX_WARNINGS && !context.globals.quiet) {
-      io.stderr.write(`evlog: ${skipped - MAX_WARNINGS} more invalid lines skipped\n`);
+      io.stderr.write(
+        `evlog: ${skipped - MAX_WARNINGS} more invalid lines ${deadLetters.length ? 'parked' : 'skipped'}\n`,
+      );
     }
-    return { results, skipped };
+    if (deadLetters.length > 0 && !context.globals.quiet) {
+      const count = deadLetters.length;
+      io.stderr.write(
+        `evlog: ${count} invalid line${count === 1 ? '' : 's'} parked as dead letter${count === 1 ? '' : 's'}\n` +
+          'hint: see them with `evlog dlq list --group append`; fix the cause, then `evlog dlq redrive --all --group append`\n',
+      );
+    }
+    return { results, skipped, parked: deadLetters.length };
   } catch (error) {
     if (error instanceof EvlogError && error.eventIndex !== undefined) {
       throw new EvlogError(error.code, `line ${lineOfEvent[error.eventIndex]}: ${error.message}`, {
@@ -143,6 +177,16 @@ async function appendFromFile(
     throw error;
   } finally {
     progress.stop();
+  }
+}
+
+/** The "type" a bad line names, when it is JSON that has one (so `dlq list --type` finds it). */
+function typeOfLine(text: string): string | null {
+  try {
+    const value = JSON.parse(text) as { type?: unknown } | null;
+    return typeof value?.type === 'string' ? value.type : null;
+  } catch {
+    return null;
   }
 }
 

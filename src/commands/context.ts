@@ -62,9 +62,13 @@ export function maxEventBytesFor(context: CommandContext): number | undefined {
 }
 
 /** Opens the store; `create` only for commands that write. Read commands never create a file. */
-export async function openStoreFor(context: CommandContext, options: { create: boolean }): Promise<EventStore> {
+export async function openStoreFor(
+  context: CommandContext,
+  options: { create: boolean; durability?: 'full' | 'process' },
+): Promise<EventStore> {
   return openStore(await resolveStorePath(context), {
     create: options.create,
+    durability: options.durability,
     maxEventBytes: maxEventBytesFor(context),
     clock: context.io.now,
     watch: context.io.env.EVLOG_WATCH === 'poll' ? { useFileWatch: false } : {},
@@ -74,7 +78,7 @@ export async function openStoreFor(context: CommandContext, options: { create: b
 /** Opens the store, runs `work`, and always closes it. */
 export async function withStore<T>(
   context: CommandContext,
-  options: { create: boolean },
+  options: { create: boolean; durability?: 'full' | 'process' },
   work: (store: EventStore) => Promise<T>,
 ): Promise<T> {
   const store = await openStoreFor(context, options);

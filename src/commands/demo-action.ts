@@ -103,6 +103,26 @@ function tour(fixture: string): DemoStep[] {
         join(dirname(fixture), 'evlog.config.mjs'),
       ],
     },
+    {
+      say: 'A consumer group delivers the orders topic to a handler, in order; cancellations fail twice and are dead-lettered:',
+      argv: [
+        'consume',
+        'notify',
+        '--topic',
+        'orders',
+        '--handler',
+        join(dirname(fixture), 'handlers', 'notify-customer.mjs'),
+        '--max-attempts',
+        '2',
+        '--backoff',
+        '10ms',
+      ],
+    },
+    { say: 'The dead letters, kept with their reason and error:', argv: ['dlq', 'list'] },
+    {
+      say: 'The mail server is back: redrive them (each is delivered once more, through the same handler):',
+      argv: ['dlq', 'redrive', '--all', '--yes'],
+    },
     { say: 'Totals:', argv: ['stats'] },
   ];
 }

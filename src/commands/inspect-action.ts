@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { EvlogError } from '../errors.js';
 import type { CommandRun } from './command-action.js';
-import { withStore } from './context.js';
+import { configFor, maxEventBytesFor, withStore } from './context.js';
 import { parseOptions } from './parse-options.js';
 import { projectionDefinitions } from './projection-definitions.js';
 import { recordUpcasterFor } from './upcasting.js';
@@ -20,9 +20,15 @@ export const run: CommandRun = async (context, _args, raw) => {
   loading.catch(() => {});
   await withStore(context, { create: false }, async (store) => {
     const [{ createInspectorData }, { runInspector }] = await loading;
+    const loaded = await configFor(context);
     const data = createInspectorData(store, {
       projections: await projectionDefinitions(context),
       upcast: await recordUpcasterFor(context, store, false),
+      config: loaded?.config,
+      configPath: loaded?.path,
+      cwd: io.cwd,
+      env: io.env as NodeJS.ProcessEnv,
+      maxEventBytes: maxEventBytesFor(context),
       now: io.now,
     });
     await runInspector(data, {

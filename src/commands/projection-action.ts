@@ -8,12 +8,12 @@ import { projectionOutput } from '../projections/fold.js';
 import { describeProjection, type ProjectionStatusView } from '../projections/projection-status.js';
 import { createProjectionRunner, type RunReport, rebuildProjection } from '../projections/run-projection.js';
 import type { EventStore } from '../store/index.js';
+import { waitForCommit } from '../store/wait-for-commit.js';
 import type { CommandRun } from './command-action.js';
 import { type CommandContext, configFor, wantsJson, withStore } from './context.js';
 import { parseOptions } from './parse-options.js';
 import { projectionDefinition, projectionDefinitions } from './projection-definitions.js';
 import { recordUpcasterFor } from './upcasting.js';
-import { waitForCommit } from './wait-for-commit.js';
 
 const batchSize = z.optional(
   z.coerce
@@ -32,17 +32,22 @@ async function collectStatus(
   const head = (await store.head()).position;
   const names = [...new Set([...definitions.map((d) => d.name), ...records.map((r) => r.name)])].sort();
   if (only !== undefined && !names.includes(only)) await projectionDefinition(context, only);
-  return names
-    .filter((name) => only === undefined || name === only)
-    .map((name) =>
+  const views: ProjectionStatusView[] = [];
+  for (const name of names.filter((n) => only === undefined || n === only)) {
+    // One indexed count per projection (by group and status).
+    const parked = await store.countDeadLetters({ group: name, source: 'projection', status: 'parked' });
+    views.push(
       describeProjection(
         name,
         definitions.find((d) => d.name === name),
         records.find((r) => r.name === name) ?? null,
         head,
         context.io.now(),
+        parked,
       ),
     );
+  }
+  return views;
 }
 
 async function printStatus(context: CommandContext, views: ProjectionStatusView[], detailed: boolean): Promise<void> {
@@ -70,6 +75,7 @@ async function printStatus(context: CommandContext, views: ProjectionStatusView[
       ['head', String(view.head)],
       ['lag', String(view.lag)],
       ['keys', String(view.keys)],
+      ['parked', view.parked ? `${view.parked} (evlog dlq list --group ${view.name})` : '0'],
       ...(view.rebuild ? [['rebuild', `at position ${view.rebuild.checkpoint}`]] : []),
       ['last error', view.lastError ? `at position ${view.lastError.position}: ${view.lastError.message}` : '(none)'],
     ];
@@ -78,7 +84,7 @@ async function printStatus(context: CommandContext, views: ProjectionStatusView[
   }
   await printTable(
     stdout,
-    ['NAME', 'VERSION', 'STATUS', 'CHECKPOINT', 'LAG', 'KEYS', 'LAST ERROR'],
+    ['NAME', 'VERSION', 'STATUS', 'CHECKPOINT', 'LAG', 'KEYS', 'PARKED', 'LAST ERROR'],
     views.map((view) => [
       view.name,
       view.version ?? '-',
@@ -86,6 +92,7 @@ async function printStatus(context: CommandContext, views: ProjectionStatusView[
       view.checkpoint,
       view.lag,
       view.keys,
+      view.parked,
       view.lastError ? `at ${view.lastError.position}: ${truncate(view.lastError.message, 60)}` : '',
     ]),
   );
@@ -145,8 +152,12 @@ export const run: CommandRun = async (context, args, raw) => {
   }
   await withStore(context, { create: false }, async (store) => {
     const upcast = await recordUpcasterFor(context, store, false);
-    const runners: { definition: ProjectionDefinition; runner: Awaited<ReturnType<typeof createProjectionRunner>> }[] =
-      [];
+    const runners: {
+      definition: ProjectionDefinition;
+      runner: Awaited<ReturnType<typeof createProjectionRunner>>;
+      /** The checkpoint last printed: a wake-up that moved nothing prints nothing. */
+      printedTo?: number;
+    }[] = [];
     // The first catch-up of a long way behind shows a progress bar (stderr, TTY only).
     let progress: Progress | undefined;
     const makeRunner = (definition: ProjectionDefinition) =>
@@ -165,7 +176,8 @@ export const run: CommandRun = async (context, args, raw) => {
         firstFailure ??= error;
       }
     }
-    for (const { definition, runner } of runners) {
+    for (const entry of runners) {
+      const { definition, runner } = entry;
       const head = (await store.head()).position;
       progress = await startProgress(context.io.stderr, {
         total: head,
@@ -186,7 +198,10 @@ export const run: CommandRun = async (context, args, raw) => {
         progress.stop();
         progress = undefined;
       }
-      if (report) printReport(context, report, (Date.now() - before) / 1000);
+      if (report) {
+        printReport(context, report, (Date.now() - before) / 1000);
+        entry.printedTo = report.to;
+      }
     }
     if (firstFailure) throw firstFailure;
     if (!options.follow) return;
@@ -207,7 +222,12 @@ export const run: CommandRun = async (context, args, raw) => {
             entry.runner = await makeRunner(definition);
             report = await entry.runner.catchUp({ following: true });
           }
-          if (report.events > 0) printReport(context, report);
+          // The report counts every event since the runner started: print it only when the
+          // checkpoint moved (commits of other work, such as a rebuild, wake the loop too).
+          if (report.events > 0 && report.to !== entry.printedTo) {
+            printReport(context, report);
+            entry.printedTo = report.to;
+          }
         }
       }
     } finally {

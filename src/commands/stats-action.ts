@@ -23,6 +23,8 @@ function formatStats(stats: StoreStats): string {
     ['first event', time(stats.firstTime)],
     ['last event', time(stats.lastTime)],
     ['size', `${formatBytes(stats.sizeBytes)}${perEvent}`],
+    ['groups', stats.consumerGroups],
+    ['dead letters', `${stats.parkedDeadLetters} parked`],
     ['store schema', stats.schemaVersion],
   ];
   return rows.map(([name, value]) => `${`${name}:`.padEnd(15)}${value}\n`).join('');

@@ -11,12 +11,12 @@ import {
   formatStreamName,
   readAllEvents,
 } from '../store/index.js';
+import { waitForCommit } from '../store/wait-for-commit.js';
 import type { CommandRun } from './command-action.js';
 import { type CommandContext, withStore } from './context.js';
 import { buildEventFilter, eventFilterOptionsSchema } from './event-filter.js';
 import { parseOptions } from './parse-options.js';
 import { recordUpcasterFor } from './upcasting.js';
-import { waitForCommit } from './wait-for-commit.js';
 
 const count = z.coerce
   .number({ error: 'must be a whole number' })

@@ -21,6 +21,8 @@ export interface EvlogConfig {
   /** Projections: plain objects `{ name, version, topics?, types?, key?, initialState, evolve }`. */
   // biome-ignore lint/suspicious/noExplicitAny: each projection has its own state type
   projections?: ProjectionDefinition<any>[];
+  /** Consumer groups: what `evlog consume <name>` runs when the command line does not say. */
+  consumers?: ConsumerDefinition[];
   [key: string]: unknown;
 }
 
@@ -32,6 +34,20 @@ export interface EvlogConfig {
  */
 export function defineConfig<T extends EvlogConfig>(config: T): T {
   return config;
+}
+
+/**
+ * A consumer group declared in the config: its topic and handler (a shell command, or a
+ * module path relative to the config file), and its delivery settings.
+ */
+export interface ConsumerDefinition {
+  name: string;
+  topic: string;
+  exec?: string;
+  handler?: string;
+  maxAttempts?: number;
+  backoffMs?: number;
+  timeoutMs?: number;
 }
 
 export interface LoadedConfig {
@@ -62,13 +78,39 @@ function buildConfigSchema() {
     initialState: aFunction('a function () => state'),
     evolve: aFunction('a function (state, event) => state'),
     snapshotEvery: z.optional(z.number().check(z.int('must be a whole number'), z.positive('must be 1 or more'))),
+    onError: z.optional(z.enum(['fail', 'dead-letter'], "must be 'fail' or 'dead-letter'")),
   });
+
+  const wholeNumber = (minimum: number) =>
+    z.number().check(z.int('must be a whole number'), z.gte(minimum, `must be ${minimum} or more`));
+  const consumerSchema = z
+    .object({
+      name: z.string().check(z.regex(/^[A-Za-z0-9][\w.-]*$/, 'must be a name of letters, digits, -, _ or .')),
+      topic: z.string().check(z.minLength(1, 'cannot be empty')),
+      exec: z.optional(z.string().check(z.minLength(1, 'cannot be empty'))),
+      handler: z.optional(z.string().check(z.minLength(1, 'cannot be empty'))),
+      maxAttempts: z.optional(wholeNumber(1)),
+      backoffMs: z.optional(wholeNumber(0)),
+      timeoutMs: z.optional(wholeNumber(1)),
+    })
+    .check(
+      z.refine((c) => (c.exec === undefined) !== (c.handler === undefined), {
+        message: 'needs exactly one of exec (a shell command) or handler (a module path)',
+      }),
+    );
 
   return z.looseObject({
     projections: z.optional(
       z.array(projectionSchema).check(
         z.refine((list) => new Set(list.map((p) => p.name)).size === list.length, {
           message: 'two projections have the same name',
+        }),
+      ),
+    ),
+    consumers: z.optional(
+      z.array(consumerSchema).check(
+        z.refine((list) => new Set(list.map((c) => c.name)).size === list.length, {
+          message: 'two consumers have the same name',
         }),
       ),
     ),
@@ -143,5 +185,8 @@ export async function loadConfig(options: { cwd: string; configPath?: string }):
   }
   const config = result.data as EvlogConfig;
   if (config.db !== undefined) config.db = resolve(dirname(path), config.db);
+  for (const consumer of config.consumers ?? []) {
+    if (consumer.handler !== undefined) consumer.handler = resolve(dirname(path), consumer.handler);
+  }
   return { path, config };
 }

@@ -22,6 +22,21 @@ export function parseDuration(text: string, flag: string): number {
   return value;
 }
 
+/** A point in time: an ISO-8601 time, or a duration ago (15m, 2h). For --since and --until. */
+export function parseTimeOrAgo(text: string, flag: string, now: number): number {
+  if (ISO_DATE.test(text)) {
+    const time = Date.parse(text);
+    if (!Number.isNaN(time)) return time;
+  }
+  try {
+    return now - parseDuration(text, flag);
+  } catch {
+    throw new EvlogError('usage', `${flag}: "${text}" is neither an ISO-8601 time nor a duration`, {
+      hint: `e.g. ${flag} 2026-11-22T09:00:00Z or ${flag} 2h`,
+    });
+  }
+}
+
 /** `--from`: beginning | <position> | <ISO-8601 time> | <duration> ago (e.g. 15m). */
 export function parseFrom(text: string, now: number): RangeBound {
   if (text === 'beginning') return { kind: 'position', position: 1 };

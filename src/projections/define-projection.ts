@@ -31,6 +31,11 @@ export interface ProjectionDefinition<State = unknown> {
   evolve(state: State, event: ProjectionEvent): State;
   /** Store a snapshot of all keys' states every this many positions (default 10,000). */
   snapshotEvery?: number;
+  /**
+   * When `evolve` throws: `fail` (default) stops the projection at that event, marked failed;
+   * `dead-letter` parks the event (reason `projection-error`) and goes on.
+   */
+  onError?: 'fail' | 'dead-letter';
 }
 
 export const DEFAULT_SNAPSHOT_EVERY = 10_000;

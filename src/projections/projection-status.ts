@@ -20,6 +20,8 @@ export interface ProjectionStatusView {
   lastError: { message: string; position: number | null } | null;
   /** A rebuild in progress: how far it got. */
   rebuild: { checkpoint: number } | null;
+  /** Events parked as dead letters (`onError: 'dead-letter'`) and not yet redriven or discarded. */
+  parked: number;
 }
 
 /**
@@ -32,6 +34,7 @@ export function describeProjection(
   record: ProjectionRecord | null,
   head: number,
   now: number,
+  parked = 0,
 ): ProjectionStatusView {
   const checkpoint = record?.checkpoint ?? 0;
   const rebuilding = record?.rebuild && now - record.rebuild.heartbeatAt < HEARTBEAT_TIMEOUT_MS ? record.rebuild : null;
@@ -56,5 +59,6 @@ export function describeProjection(
     keys: record?.keys ?? 0,
     lastError: record?.lastError ? { message: record.lastError, position: record.errorPosition } : null,
     rebuild: rebuilding ? { checkpoint: rebuilding.checkpoint } : null,
+    parked,
   };
 }

@@ -2,7 +2,7 @@ import { EvlogError } from '../errors.js';
 import type { RecordUpcaster } from '../schema/upcast.js';
 import type { EventStore } from '../store/port.js';
 import { readAllEvents } from '../store/read-all-events.js';
-import type { EventRecord, ProjectionRecord } from '../store/types.js';
+import type { EventRecord, NewDeadLetter, ProjectionRecord } from '../store/types.js';
 import { DEFAULT_SNAPSHOT_EVERY, type ProjectionDefinition, type ProjectionEvent } from './define-projection.js';
 import { evolveState, keyOf, projectionFailure, projectionFilter, toProjectionEvent } from './fold.js';
 
@@ -43,7 +43,7 @@ function createFolder(
   definition: ProjectionDefinition,
   target: FoldTarget,
   start: { checkpoint: number; complete: boolean },
-  options: RunProjectionOptions,
+  options: RunProjectionOptions & { alreadyParked?: ReadonlySet<number> },
 ) {
   const states = new Map<string, unknown>();
   // True when every key's state is in `states` (a fresh read model): no need to read the store.
@@ -66,6 +66,7 @@ function createFolder(
     written: [string, string][],
     to: number,
     failure?: { error: string; position: number },
+    deadLetters?: NewDeadLetter[],
   ): Promise<void> {
     // Every `snapshotEvery` positions, but no more often than once per as many positions as
     // there are keys: a snapshot copies every key's state, so it never costs more than the fold.
@@ -83,6 +84,7 @@ function createFolder(
       // A rebuild holds every state (the stored generation is empty until the swap).
       snapshotJson: snapshot && target.rebuild ? JSON.stringify(Object.fromEntries(states)) : undefined,
       failure,
+      deadLetters: deadLetters?.length ? deadLetters : undefined,
     });
     checkpoint = to;
   }
@@ -115,6 +117,7 @@ function createFolder(
    * failure is thrown. Errors of the store are thrown as they are.
    */
   async function applyBatch(records: EventRecord[], to: number): Promise<void> {
+    if (definition.onError === 'dead-letter') return applyBatchParking(records, to);
     const parsed: ProjectionEvent[] = new Array(records.length);
     const keys: (string | undefined)[] = new Array(records.length);
     // The first failing event's index (records.length: none) and its error.
@@ -208,6 +211,98 @@ function createFolder(
     throw failure;
   }
 
+  /**
+   * Applies one batch of a projection with `onError: 'dead-letter'`: an event its code fails on
+   * (upcast, key, initialState, evolve, or a state that is not JSON) is parked in the batch's
+   * commit, and the fold goes on. The failing key's state is put back as it was before the
+   * batch (a JSON copy taken at its first touch: evolve may have changed it in place before
+   * throwing) and the batch's other events of that key are applied to it again.
+   */
+  async function applyBatchParking(records: EventRecord[], to: number): Promise<void> {
+    const parsed: (ProjectionEvent | undefined)[] = new Array(records.length);
+    const keys: (string | undefined)[] = new Array(records.length);
+    const parked = new Set<number>();
+    const deadLetters: NewDeadLetter[] = [];
+    const park = (i: number, error: unknown) => {
+      parked.add(i);
+      const record = records[i] as EventRecord;
+      // A rebuild meets again the events parked (or discarded) before: they are not parked twice.
+      if (options.alreadyParked?.has(record.position)) return;
+      const cause = error instanceof EvlogError && error.cause !== undefined ? error.cause : error;
+      deadLetters.push({
+        source: 'projection',
+        group: definition.name,
+        position: record.position,
+        topic: record.topic,
+        type: record.type,
+        line: null,
+        reason: 'projection-error',
+        error: cause instanceof Error ? cause.message : String(cause),
+        attempts: 1,
+      });
+    };
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i] as EventRecord;
+      try {
+        parsed[i] = toProjectionEvent(record, options.upcast);
+        keys[i] = keyOf(definition, parsed[i] as ProjectionEvent);
+      } catch (error) {
+        park(i, error);
+      }
+    }
+    await loadStates(new Set(keys.filter((key, i): key is string => key !== undefined && !parked.has(i))));
+    // Each touched key's state before this batch, as JSON (null: the key had no state yet).
+    const before = new Map<string, string | null>();
+    const restore = (key: string, upTo: number, check: boolean): void => {
+      const image = before.get(key);
+      if (image === null || image === undefined) states.delete(key);
+      else states.set(key, JSON.parse(image));
+      for (let j = 0; j < upTo; j++) {
+        if (keys[j] !== key || parked.has(j)) continue;
+        try {
+          const next = step(key, parsed[j] as ProjectionEvent);
+          if (check) serialize(next);
+          states.set(key, next);
+        } catch (error) {
+          park(j, error);
+          restore(key, upTo, check);
+          return;
+        }
+      }
+    };
+    for (let i = 0; i < records.length; i++) {
+      const key = keys[i];
+      if (key === undefined || parked.has(i)) continue;
+      if (!before.has(key)) before.set(key, states.has(key) ? serialize(states.get(key)) : null);
+      try {
+        states.set(key, step(key, parsed[i] as ProjectionEvent));
+      } catch (error) {
+        park(i, error);
+        restore(key, i, false);
+      }
+    }
+    const written: [string, string][] = [];
+    for (const key of before.keys()) {
+      // Every event of a new key was parked: it still has no state.
+      if (!states.has(key)) continue;
+      let json: string;
+      try {
+        json = serialize(states.get(key));
+      } catch {
+        // A state that is not JSON: find the event that made it, event by event.
+        restore(key, records.length, true);
+        if (!states.has(key)) continue;
+        json = serialize(states.get(key));
+      }
+      // A rebuild writes its states once, with the swap.
+      if (!target.rebuild) written.push([key, json]);
+    }
+    events += records.length;
+    // Found out of order (a state that is not JSON is found last): parked in position order.
+    deadLetters.sort((a, b) => (a.position ?? 0) - (b.position ?? 0));
+    await commit(written, to, undefined, deadLetters);
+  }
+
   /** The failure at the event: keyOf and step throw one already; anything else is wrapped. */
   function asFailure(error: unknown, event: ProjectionEvent): EvlogError {
     if (error instanceof EvlogError && error.code === 'failure') return error;
@@ -244,6 +339,25 @@ function createFolder(
       options.onProgress?.({ position: checkpoint, target: to, events });
     },
   };
+}
+
+/**
+ * The positions of the projection's entries that are parked or discarded: a rebuild does not
+ * park them again (a redriven one is parked again if it still fails: the rebuilt read model
+ * no longer holds what its redrive applied).
+ */
+async function parkedPositions(store: EventStore, name: string): Promise<Set<number>> {
+  const positions = new Set<number>();
+  for (const status of ['parked', 'discarded'] as const) {
+    let afterId: number | undefined;
+    for (;;) {
+      const page = await store.listDeadLetters({ group: name, source: 'projection', status }, { limit: 5000, afterId });
+      for (const entry of page) if (entry.position !== null) positions.add(entry.position);
+      if (page.length < 5000) break;
+      afterId = page[page.length - 1]?.id;
+    }
+  }
+  return positions;
 }
 
 /** The stored version differs from the definition's: the read model must be rebuilt first. */
@@ -352,13 +466,15 @@ export async function rebuildProjection(
   definition: ProjectionDefinition,
   options: RunProjectionOptions = {},
 ): Promise<RunReport> {
+  const alreadyParked =
+    definition.onError === 'dead-letter' ? await parkedPositions(store, definition.name) : undefined;
   const generation = await store.beginProjectionRebuild(definition.name, definition.version);
   const folder = createFolder(
     store,
     definition,
     { generation, rebuild: true },
     { checkpoint: 0, complete: true },
-    options,
+    { ...options, alreadyParked },
   );
   try {
     // Events appended meanwhile are folded too, a few rounds at most; `run` takes the rest.

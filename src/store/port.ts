@@ -2,13 +2,22 @@ import type {
   AppendOptions,
   AppendResult,
   CompatibilityMode,
+  ConsumerGroupRecord,
+  ConsumerGroupSummary,
+  DeadLetter,
+  DeadLetterFilter,
+  DeadLetterPage,
+  DeadLetterWithHistory,
   EventFilter,
   EventRecord,
+  LeaseResult,
+  NewDeadLetter,
   NewEvent,
   PageRequest,
   ProjectionCommit,
   ProjectionRecord,
   ProjectionSnapshot,
+  RedriveResult,
   RegisterSchemaOptions,
   SchemaTypeSummary,
   StoredSchema,
@@ -125,6 +134,77 @@ export interface EventStore {
 
   /** The latest snapshot of that definition version at or before a position, or null. */
   readProjectionSnapshot(name: string, version: number, atOrBefore: number): Promise<ProjectionSnapshot | null>;
+
+  /**
+   * A consumer group's record, created with this topic and handler when it has none. The
+   * handler is replaced when given; a different topic is refused (conflict) once the group
+   * has a checkpoint, since its checkpoint counts positions of the old topic.
+   */
+  saveConsumerGroup(name: string, topic: string, handlerJson: string | null): Promise<ConsumerGroupRecord>;
+
+  readConsumerGroup(name: string): Promise<ConsumerGroupRecord | null>;
+
+  /** Every group with its lag (events of its topic after the checkpoint) and parked entries, by name. */
+  listConsumerGroups(): Promise<ConsumerGroupSummary[]>;
+
+  /**
+   * Takes the group's lease for `ttlMs` when it is free, expired, already `owner`'s, or held
+   * by `takeOverFrom` (a holder the caller knows is dead). Otherwise reports the holder.
+   */
+  acquireGroupLease(name: string, owner: string, ttlMs: number, takeOverFrom?: string): Promise<LeaseResult>;
+
+  /** Extends the lease; false when it is no longer `owner`'s (taken over after it expired). */
+  renewGroupLease(name: string, owner: string, ttlMs: number): Promise<boolean>;
+
+  /** Gives the lease up (no-op when not `owner`'s). */
+  releaseGroupLease(name: string, owner: string): Promise<void>;
+
+  /**
+   * Moves the group's checkpoint to `position` (and parks `deadLetter`, when the event was
+   * dead-lettered), in one transaction, and extends the lease. Refused (conflict) when
+   * `owner` no longer holds the lease, so a process that lost it never moves the checkpoint.
+   */
+  commitConsumerCheckpoint(
+    name: string,
+    owner: string,
+    position: number,
+    options?: { deadLetter?: NewDeadLetter; leaseTtlMs?: number },
+  ): Promise<void>;
+
+  /** Parks dead letters in one transaction; returns their ids. */
+  parkDeadLetters(entries: NewDeadLetter[]): Promise<number[]>;
+
+  /** One page of dead letters matching the filter, by id (ascending unless `beforeId`). */
+  listDeadLetters(filter: DeadLetterFilter, page: DeadLetterPage): Promise<DeadLetter[]>;
+
+  countDeadLetters(filter: DeadLetterFilter): Promise<number>;
+
+  /** One entry with its history, or null. */
+  readDeadLetter(id: number): Promise<DeadLetterWithHistory | null>;
+
+  /**
+   * Claims parked entries for a redrive by `owner` until `untilMs`, so two redrives never
+   * deliver the same entry at once. Returns the entries claimed: parked ones that nobody else
+   * holds (an expired claim is free again).
+   */
+  claimDeadLetters(ids: readonly number[], owner: string, untilMs: number): Promise<DeadLetter[]>;
+
+  /**
+   * Records a claimed entry's redrive: redriven (with the position a batch line was appended
+   * at), or failed again (attempts raised, new error, still parked). Releases the claim; a
+   * no-op when `owner` no longer holds it. With `append` (a batch line's event), the event is
+   * appended in the same transaction and its position recorded; its append results are returned.
+   */
+  finishRedrive(id: number, owner: string, result: RedriveResult, append?: NewEvent[]): Promise<AppendResult[]>;
+
+  /** Gives up claims without recording anything (the redrive was interrupted). */
+  releaseDeadLetterClaims(ids: readonly number[], owner: string): Promise<void>;
+
+  /**
+   * Marks parked entries discarded (kept for the audit trail, with a history line). Entries
+   * not parked, or claimed by a redrive in progress, are left as they are; returns the ids discarded.
+   */
+  discardDeadLetters(ids: readonly number[]): Promise<number[]>;
 
   /**
    * Calls `onChange` soon after any process commits to the store, until the returned

@@ -119,11 +119,16 @@ export interface StoreStats {
   firstTime: number | null;
   lastTime: number | null;
   sizeBytes: number;
+  consumerGroups: number;
+  /** Dead letters with status `parked`. */
+  parkedDeadLetters: number;
 }
 
 export interface AppendOptions {
   /** Keep each event's `time` (clamped so time never goes backwards). Used by import. */
   preserveTime?: boolean;
+  /** Dead letters to park in the same transaction (bad lines of a batch appended with `--on-invalid dead-letter`). */
+  deadLetters?: NewDeadLetter[];
 }
 
 /** How a new schema version must relate to earlier ones (Confluent Schema Registry's modes). */
@@ -229,6 +234,16 @@ export interface ProjectionCommit {
   snapshotJson?: string;
   /** The reducer threw on the event at `position` (after `to`): mark the projection failed. */
   failure?: { error: string; position: number };
+  /** Events the reducer threw on, parked instead (a definition with `onError: 'dead-letter'`). */
+  deadLetters?: NewDeadLetter[];
+  /**
+   * A redrive of dead letter `id` (claimed by `owner`): the states are written to the current
+   * generation and the entry is marked redriven in the same transaction; the checkpoint is
+   * neither checked nor moved (`from`/`to` are ignored), and no snapshot is taken. Refused
+   * (conflict) when the claim was lost, or when a runner or a rebuild of the projection has
+   * reported in within `quietForMs` (it holds states in memory and would write over this one).
+   */
+  redrive?: { id: number; owner: string; quietForMs: number };
 }
 
 /** A snapshot: every key's state (a JSON object of key → state) after the event at `position`. */
@@ -238,3 +253,126 @@ export interface ProjectionSnapshot {
   position: number;
   statesJson: string;
 }
+
+/** Who parked a dead letter: a consumer group, a projection, or `append` (a bad batch line). */
+export type DeadLetterSource = 'consumer' | 'projection' | 'append';
+
+/** Why it was parked. */
+export type DeadLetterReason = 'handler-failed' | 'timeout' | 'invalid' | 'projection-error';
+
+export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = [
+  'handler-failed',
+  'timeout',
+  'invalid',
+  'projection-error',
+];
+
+/** `parked` until it is redriven (delivered again with success) or discarded (kept for the audit trail). */
+export type DeadLetterStatus = 'parked' | 'redriven' | 'discarded';
+
+export const DEAD_LETTER_STATUSES: readonly DeadLetterStatus[] = ['parked', 'redriven', 'discarded'];
+
+/** A dead letter to park. */
+export interface NewDeadLetter {
+  source: DeadLetterSource;
+  /** The consumer group's or the projection's name; `append` for a batch line. */
+  group: string;
+  /** The event's position (consumers, projections); null for a batch line. */
+  position: number | null;
+  topic: string | null;
+  type: string | null;
+  /** The raw input line of a batch (null for stored events). */
+  line: string | null;
+  reason: DeadLetterReason;
+  error: string;
+  attempts: number;
+  /** When the first attempt failed (ms since the epoch); defaults to the store's clock. */
+  firstFailedAt?: number;
+}
+
+/** A parked (or once parked) event or input line. */
+export interface DeadLetter {
+  /** 1, 2, 3, … in the order entries were parked. */
+  id: number;
+  source: DeadLetterSource;
+  group: string;
+  position: number | null;
+  topic: string | null;
+  type: string | null;
+  line: string | null;
+  reason: DeadLetterReason;
+  /** The last failure's error text. */
+  error: string;
+  attempts: number;
+  status: DeadLetterStatus;
+  firstFailedAt: number;
+  lastFailedAt: number;
+}
+
+/** One thing that happened to a dead letter after it was parked. */
+export interface DeadLetterHistoryEntry {
+  at: number;
+  action: 'redriven' | 'failed' | 'discarded';
+  /** The new error when a redrive failed again. */
+  error: string | null;
+  /** Where a redriven batch line was appended. */
+  position: number | null;
+}
+
+export interface DeadLetterWithHistory extends DeadLetter {
+  history: DeadLetterHistoryEntry[];
+}
+
+/** Which dead letters to list or count; every field narrows. */
+export interface DeadLetterFilter {
+  ids?: readonly number[];
+  group?: string;
+  source?: DeadLetterSource;
+  status?: DeadLetterStatus;
+  type?: string;
+  reason?: DeadLetterReason;
+  /** Last failed at or after (ms since the epoch). */
+  since?: number;
+  /** Last failed at or before (ms since the epoch). */
+  until?: number;
+  /** Case-insensitive text in the group, type, reason or error. */
+  text?: string;
+}
+
+/** A page of dead letters by id: after `afterId` (ascending) or before `beforeId` (descending). */
+export interface DeadLetterPage {
+  limit: number;
+  afterId?: number;
+  beforeId?: number;
+}
+
+/** The outcome of delivering a parked entry again. */
+export type RedriveResult =
+  | { ok: true; position?: number | null }
+  | { ok: false; error: string; reason?: DeadLetterReason };
+
+/** A consumer group's record in the store. Its handler is kept as JSON text that src/consumers owns. */
+export interface ConsumerGroupRecord {
+  name: string;
+  topic: string;
+  handlerJson: string;
+  /** Every event of the topic up to this position succeeded or was dead-lettered (0: none). */
+  checkpoint: number;
+  /** The process holding the group's lease, or null. */
+  leaseOwner: string | null;
+  /** When that lease ends unless renewed (ms since the epoch). */
+  leaseExpiresAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A group as listed: its record, the events of its topic after the checkpoint, and its parked entries. */
+export interface ConsumerGroupSummary extends ConsumerGroupRecord {
+  lag: number;
+  parked: number;
+}
+
+/** Taking a group's lease: granted, or held by another owner until a time. */
+export type LeaseResult =
+  | { acquired: true; group: ConsumerGroupRecord }
+  | { acquired: false; holder: string; expiresAt: number };

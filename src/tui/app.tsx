@@ -170,7 +170,7 @@ function InspectorScreen({ data, readonly, colors, now, initialView, first }: In
       (value) => live && setHead(value),
       (error) => live && notify(`cannot read the head: ${errorText(error)}`, 'error'),
     );
-    data.deadLetters?.count({ status: 'parked' }).then(
+    data.deadLetters.count({ status: 'parked' }).then(
       (value) => live && setParked(value),
       (error) => live && notify(`cannot count the dead letters: ${errorText(error)}`, 'error'),
     );

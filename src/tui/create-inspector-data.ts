@@ -1,3 +1,5 @@
+import type { EvlogConfig } from '../config/load-config.js';
+import { discardDeadLetters, redriveDeadLetters } from '../consumers/redrive.js';
 import {
   describeProjection,
   type ProjectionDefinition,
@@ -12,6 +14,12 @@ import type { InspectorData } from './inspector-data.js';
 export interface InspectorDataOptions {
   /** The projections the config declares. */
   projections: readonly ProjectionDefinition[];
+  /** For redrives: the config (consumer groups, projections, upcasters), and where it is. */
+  config?: EvlogConfig;
+  configPath?: string;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  maxEventBytes?: number;
   /** Turns stored records into their latest shape, as `tail` shows them (none: as stored). */
   upcast?: RecordUpcaster;
   now: () => number;
@@ -48,15 +56,21 @@ export function createInspectorData(store: EventStore, options: InspectorDataOpt
       const records = await store.listProjections();
       const head = (await store.head()).position;
       const names = [...new Set([...options.projections.map((d) => d.name), ...records.map((r) => r.name)])].sort();
-      return names.map((name) =>
-        describeProjection(
-          name,
-          options.projections.find((d) => d.name === name),
-          records.find((r) => r.name === name) ?? null,
-          head,
-          options.now(),
-        ),
-      );
+      const views: ProjectionStatusView[] = [];
+      for (const name of names) {
+        const parked = await store.countDeadLetters({ group: name, source: 'projection', status: 'parked' });
+        views.push(
+          describeProjection(
+            name,
+            options.projections.find((d) => d.name === name),
+            records.find((r) => r.name === name) ?? null,
+            head,
+            options.now(),
+            parked,
+          ),
+        );
+      }
+      return views;
     },
     async rebuildProjection(name, onProgress) {
       const definition = options.projections.find((d) => d.name === name);
@@ -70,5 +84,23 @@ export function createInspectorData(store: EventStore, options: InspectorDataOpt
 
     listSchemaTypes: () => store.listSchemaTypes(),
     readSchemas: (type) => store.readSchemas(type),
+
+    listConsumerGroups: () => store.listConsumerGroups(),
+    deadLetters: {
+      list: (filter, page) => store.listDeadLetters(filter, page),
+      count: (filter) => store.countDeadLetters(filter),
+      read: (id) => store.readDeadLetter(id),
+      // A handler's output would write over the screen: it is dropped (the outcome keeps the error).
+      redrive: (ids) =>
+        redriveDeadLetters(store, ids, {
+          config: options.config,
+          configPath: options.configPath,
+          cwd: options.cwd,
+          env: options.env,
+          maxEventBytes: options.maxEventBytes,
+          clock: options.now,
+        }),
+      discard: (ids) => discardDeadLetters(store, ids),
+    },
   };
 }

@@ -1,4 +1,4 @@
-import type { DeadLetter, DeadLetterFilter } from './dead-letter-types.js';
+import type { DeadLetter, DeadLetterFilter } from '../store/types.js';
 import type { DeadLetterData } from './inspector-data.js';
 import type { PagedSource, PageResult } from './paged-window.js';
 

@@ -5,7 +5,7 @@ import {
   type DeadLetterFilter,
   type DeadLetterReason,
   type DeadLetterStatus,
-} from './dead-letter-types.js';
+} from '../store/types.js';
 
 /** The words of a filter: `name:value` pairs and the rest, free text. */
 function words(query: string): { pairs: [string, string][]; text: string } {

@@ -25,11 +25,11 @@ export const CHROME_ROWS = 5;
 export async function prepareFirstFrame(data: InspectorData, rows: number): Promise<FirstFrame> {
   const [head, parked] = await Promise.all([
     data.head().catch(() => null),
-    data.deadLetters ? data.deadLetters.count({ status: 'parked' }).catch(() => null) : Promise.resolve(null),
+    data.deadLetters.count({ status: 'parked' }).catch(() => null),
   ]);
-  const view: ViewId = data.deadLetters && parked !== null && parked > 0 ? 'dead-letters' : 'events';
+  const view: ViewId = parked !== null && parked > 0 ? 'dead-letters' : 'events';
   let window: PagedWindow<unknown> | null = null;
-  if (view === 'dead-letters' && data.deadLetters) {
+  if (view === 'dead-letters') {
     const opened = new PagedWindow(deadLetterSource(data.deadLetters, parseDeadLetterQuery('').filter, new Set()));
     opened.setHeight(rows - CHROME_ROWS);
     await opened.openAtStart();

@@ -1,5 +1,11 @@
+import type { DiscardOutcome, RedriveOutcome } from '../consumers/redrive.js';
 import type { ProjectionStatusView, RunReport } from '../projections/index.js';
 import type {
+  ConsumerGroupSummary,
+  DeadLetter,
+  DeadLetterFilter,
+  DeadLetterPage,
+  DeadLetterWithHistory,
   EventFilter,
   EventRecord,
   PageRequest,
@@ -7,30 +13,16 @@ import type {
   StoredSchema,
   StoreHead,
 } from '../store/types.js';
-import type {
-  ConsumerGroupSummary,
-  DeadLetter,
-  DeadLetterFilter,
-  DeadLetterPage,
-  DeadLetterWithHistory,
-} from './dead-letter-types.js';
 
-/** What a redrive did with one entry (DESIGN.md: `dlq redrive --json`). */
-export interface RedriveOutcome {
-  id: number;
-  outcome: 'redriven' | 'failed';
-  /** The new error when it failed again. */
-  error: string | null;
-}
-
-/** The dead letters of the store and the two actions on them. */
+/** The dead letters of the store and the two actions on them (src/consumers/redrive.ts). */
 export interface DeadLetterData {
   list(filter: DeadLetterFilter, page: DeadLetterPage): Promise<DeadLetter[]>;
   count(filter: DeadLetterFilter): Promise<number>;
   read(id: number): Promise<DeadLetterWithHistory | null>;
+  /** Per entry: redriven, failed again (with the new error), or skipped (not parked, or claimed). */
   redrive(ids: readonly number[]): Promise<RedriveOutcome[]>;
-  /** Returns the ids discarded (entries no longer parked are left as they are). */
-  discard(ids: readonly number[]): Promise<number[]>;
+  /** Per entry: discarded, or skipped (not parked, or claimed by a redrive) with the reason. */
+  discard(ids: readonly number[]): Promise<DiscardOutcome[]>;
 }
 
 /**
@@ -58,8 +50,6 @@ export interface InspectorData {
   /** Every version of a type's schema, oldest first. */
   readSchemas(type: string): Promise<StoredSchema[]>;
 
-  /** Absent while the store has no dead-letter support. */
-  deadLetters?: DeadLetterData;
-  /** Absent while the store has no consumer groups. */
-  listConsumerGroups?: () => Promise<ConsumerGroupSummary[]>;
+  deadLetters: DeadLetterData;
+  listConsumerGroups(): Promise<ConsumerGroupSummary[]>;
 }

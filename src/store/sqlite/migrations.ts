@@ -110,6 +110,52 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (name, version, position)
   ) WITHOUT ROWID;
   `,
+  // 4: consumer groups and dead letters. A group: its topic, its handler (JSON that
+  // src/consumers owns), its checkpoint, and the lease of the one process delivering to it.
+  // A dead letter: what was parked, why, and its status; a redrive in flight holds a claim on
+  // it (claim_owner until claimed_until). Entries are never deleted: discarding is a status.
+  // Every redrive or discard adds a history row.
+  `
+  CREATE TABLE consumer_groups (
+    name             TEXT PRIMARY KEY,
+    topic            TEXT NOT NULL,
+    handler          TEXT NOT NULL,
+    checkpoint       INTEGER NOT NULL,
+    lease_owner      TEXT,
+    lease_expires_at INTEGER,
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE dead_letters (
+    id              INTEGER PRIMARY KEY,
+    source          TEXT NOT NULL,
+    grp             TEXT NOT NULL,
+    position        INTEGER,
+    topic           TEXT,
+    type            TEXT,
+    line            TEXT,
+    reason          TEXT NOT NULL,
+    error           TEXT NOT NULL,
+    attempts        INTEGER NOT NULL,
+    status          TEXT NOT NULL,
+    first_failed_at INTEGER NOT NULL,
+    last_failed_at  INTEGER NOT NULL,
+    claim_owner     TEXT,
+    claimed_until   INTEGER
+  );
+  -- The rowid rides along in every index: each reads as (..., id), a page in id order.
+  CREATE INDEX dead_letters_by_status ON dead_letters (status);
+  CREATE INDEX dead_letters_by_group ON dead_letters (grp, status);
+  CREATE TABLE dead_letter_history (
+    dead_letter_id INTEGER NOT NULL,
+    seq            INTEGER NOT NULL,
+    at             INTEGER NOT NULL,
+    action         TEXT NOT NULL,
+    error          TEXT,
+    position       INTEGER,
+    PRIMARY KEY (dead_letter_id, seq)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** The schema version this evlog writes. */

@@ -3,9 +3,11 @@ import { basename, dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { EvlogError } from '../../errors.js';
 import type { EventStore } from '../port.js';
-import type { AppendOptions, AppendResult, NewEvent } from '../types.js';
+import type { AppendOptions, AppendResult, NewDeadLetter, NewEvent, RedriveResult } from '../types.js';
 import { DEFAULT_MAX_EVENT_BYTES } from '../validate-event.js';
 import { type AppendTransaction, createAppender } from './append-events.js';
+import { createConsumerGroups } from './consumer-groups.js';
+import { createDeadLetters } from './dead-letters.js';
 import { createTimeIndex } from './find-position-at-time.js';
 import { EVLOG_APPLICATION_ID, LATEST_SCHEMA_VERSION, migrate } from './migrations.js';
 import { createProjectionTables } from './projection-tables.js';
@@ -26,6 +28,13 @@ export interface OpenStoreOptions {
   busyTimeoutMs?: number;
   /** How `watchCommits` notices other processes' commits. Default: watch the WAL file, poll every 20 ms as a fallback. */
   watch?: Partial<WatchOptions>;
+  /**
+   * `full` (default): a commit survives a power cut. `process`: it survives the process being
+   * killed but a power cut may undo the last commits; for consumers' checkpoints, which a
+   * power cut then only moves back (events are delivered again, never skipped), at a fraction
+   * of the cost of an fsync per event.
+   */
+  durability?: 'full' | 'process';
 }
 
 /**
@@ -58,6 +67,8 @@ export function openStore(path: string, options: OpenStoreOptions = {}): EventSt
   }
   try {
     retryWhileBusy(() => prepareDatabase(db, path, create, writable), options.busyTimeoutMs ?? 10_000);
+    // NORMAL in WAL mode: no fsync per commit, but the WAL is written before the commit returns.
+    if (writable && options.durability === 'process') db.pragma('synchronous = NORMAL');
   } catch (error) {
     db.close();
     throw translateError(error, path);
@@ -175,7 +186,21 @@ function createSqliteStore(db: Database.Database, path: string, options: OpenSto
   const timeIndex = once(() => createTimeIndex(db));
   const summaries = once(() => createSummaries(db, path));
   const registry = once(() => createSchemaRegistry(db, options.clock ?? Date.now));
-  const projections = once(() => createProjectionTables(db, options.clock ?? Date.now));
+  const deadLetters = once(() => createDeadLetters(db, options.clock ?? Date.now));
+  const projections = once(() =>
+    createProjectionTables(
+      db,
+      options.clock ?? Date.now,
+      (entries) => deadLetters().park(entries),
+      (id, owner) => deadLetters().finish(id, owner, { ok: true }, null),
+    ),
+  );
+  const parkAlso = (entries: readonly NewDeadLetter[] | undefined) => () => {
+    if (entries?.length) deadLetters().park(entries);
+  };
+  const groups = once(() =>
+    createConsumerGroups(db, options.clock ?? Date.now, (entries) => deadLetters().park(entries)),
+  );
   const watchOptions: WatchOptions = { pollMs: 20, useFileWatch: true, ...options.watch };
   let transactionOpen = false;
   const watchers = new Set<() => void>();
@@ -201,8 +226,10 @@ function createSqliteStore(db: Database.Database, path: string, options: OpenSto
     }
   }
 
-  function commit(tx: AppendTransaction): AppendResult[] {
+  /** Commits an append; `alsoWrite` runs inside the transaction, after the events are written. */
+  function commit(tx: AppendTransaction, alsoWrite?: (results: AppendResult[]) => void): AppendResult[] {
     const results = appender().finish(tx);
+    alsoWrite?.(results);
     db.exec('COMMIT');
     transactionOpen = false;
     appender().committed();
@@ -223,7 +250,7 @@ function createSqliteStore(db: Database.Database, path: string, options: OpenSto
         const tx = beginImmediate();
         try {
           appender().append(tx, events, appendOptions);
-          return commit(tx);
+          return commit(tx, parkAlso(appendOptions?.deadLetters));
         } catch (error) {
           rollback();
           throw error;
@@ -235,7 +262,8 @@ function createSqliteStore(db: Database.Database, path: string, options: OpenSto
       const tx = guarded(beginImmediate);
       try {
         for await (const batch of batches) guarded(() => appender().append(tx, batch, appendOptions));
-        return guarded(() => commit(tx));
+        // Read at the commit: a caller may add the lines it parks while the batches run.
+        return guarded(() => commit(tx, parkAlso(appendOptions?.deadLetters)));
       } catch (error) {
         guarded(rollback);
         throw error;
@@ -348,6 +376,86 @@ function createSqliteStore(db: Database.Database, path: string, options: OpenSto
 
     async readProjectionSnapshot(name, version, atOrBefore) {
       return guarded(() => projections().readProjectionSnapshot(name, version, atOrBefore));
+    },
+
+    async saveConsumerGroup(name, topic, handlerJson) {
+      return guarded(() => groups().saveConsumerGroup(name, topic, handlerJson));
+    },
+
+    async readConsumerGroup(name) {
+      return guarded(() => groups().readConsumerGroup(name));
+    },
+
+    async listConsumerGroups() {
+      return guarded(groups().listConsumerGroups);
+    },
+
+    async acquireGroupLease(name, owner, ttlMs, takeOverFrom) {
+      return guarded(() => groups().acquireGroupLease(name, owner, ttlMs, takeOverFrom));
+    },
+
+    async renewGroupLease(name, owner, ttlMs) {
+      return guarded(() => groups().renewGroupLease(name, owner, ttlMs));
+    },
+
+    async releaseGroupLease(name, owner) {
+      guarded(() => groups().releaseGroupLease(name, owner));
+    },
+
+    async commitConsumerCheckpoint(name, owner, position, commitOptions) {
+      guarded(() => groups().commitConsumerCheckpoint(name, owner, position, commitOptions));
+    },
+
+    async parkDeadLetters(entries) {
+      return guarded(() => deadLetters().parkDeadLetters(entries));
+    },
+
+    async listDeadLetters(filter, page) {
+      return guarded(() => deadLetters().listDeadLetters(filter, page));
+    },
+
+    async countDeadLetters(filter) {
+      return guarded(() => deadLetters().countDeadLetters(filter));
+    },
+
+    async readDeadLetter(id) {
+      return guarded(() => deadLetters().readDeadLetter(id));
+    },
+
+    async claimDeadLetters(ids, owner, untilMs) {
+      return guarded(() => deadLetters().claimDeadLetters(ids, owner, untilMs));
+    },
+
+    async finishRedrive(id: number, owner: string, result: RedriveResult, append?: NewEvent[]) {
+      return guarded(() => {
+        if (!append?.length) {
+          db.transaction(() => deadLetters().finish(id, owner, result, null)).immediate();
+          return [];
+        }
+        // The line's event and the entry's new status commit together: a crash leaves both undone.
+        const tx = beginImmediate();
+        try {
+          appender().append(tx, append);
+          return commit(tx, (results) => {
+            if (!deadLetters().finish(id, owner, result, results[0]?.position ?? null)) {
+              throw new EvlogError('conflict', `dead letter ${id} is no longer claimed by this redrive`, {
+                hint: 'another redrive or a discard took it over; nothing was appended',
+              });
+            }
+          });
+        } catch (error) {
+          rollback();
+          throw error;
+        }
+      });
+    },
+
+    async releaseDeadLetterClaims(ids, owner) {
+      guarded(() => deadLetters().releaseDeadLetterClaims(ids, owner));
+    },
+
+    async discardDeadLetters(ids) {
+      return guarded(() => deadLetters().discardDeadLetters(ids));
     },
 
     watchCommits(onChange) {

@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { EvlogError } from '../../errors.js';
-import type { ProjectionCommit, ProjectionRecord, ProjectionSnapshot } from '../types.js';
+import type { NewDeadLetter, ProjectionCommit, ProjectionRecord, ProjectionSnapshot } from '../types.js';
 
 type ProjectionRow = [
   string,
@@ -47,7 +47,12 @@ function toRecord(row: ProjectionRow): ProjectionRecord {
  * in with one UPDATE, so readers (who read the current generation in one statement) see the
  * old model or the new one, never a mix.
  */
-export function createProjectionTables(db: Database, clock: () => number) {
+export function createProjectionTables(
+  db: Database,
+  clock: () => number,
+  park: (entries: readonly NewDeadLetter[]) => number[],
+  finishRedrive: (id: number, owner: string) => boolean,
+) {
   const selectOne = db.prepare(`${SELECT_PROJECTION} WHERE p.name = ?`).raw();
   const selectCheckpoint = db
     .prepare(
@@ -151,7 +156,36 @@ export function createProjectionTables(db: Database, clock: () => number) {
     return required(name);
   });
 
+  /** A redrive's states: the current generation, the checkpoint untouched, the entry finished with them. */
+  function commitRedrive(batch: ProjectionCommit, redrive: NonNullable<ProjectionCommit['redrive']>): void {
+    const record = required(batch.name);
+    const now = clock();
+    if (record.generation !== batch.generation) {
+      throw new EvlogError(
+        'conflict',
+        `projection "${batch.name}" was rebuilt meanwhile (generation ${record.generation}, this redrive read ${batch.generation})`,
+        { hint: `redrive dead letter ${redrive.id} again` },
+      );
+    }
+    const running = record.status === 'running' && now - record.heartbeatAt < redrive.quietForMs;
+    const rebuilding = record.rebuild !== null && now - record.rebuild.heartbeatAt < redrive.quietForMs;
+    if (running || rebuilding) {
+      throw new EvlogError(
+        'conflict',
+        `projection "${batch.name}" is ${rebuilding ? 'being rebuilt' : 'being run'} by another process; its states would write over this redrive's`,
+        { hint: `redrive when it is done (or stop \`evlog projection run -f\`), then run it again` },
+      );
+    }
+    for (const [key, state] of batch.states) upsertState.run(batch.name, batch.generation, key, state);
+    if (!finishRedrive(redrive.id, redrive.owner)) {
+      throw new EvlogError('conflict', `dead letter ${redrive.id} is no longer claimed by this redrive`, {
+        hint: 'another redrive or a discard took it over; the state was not changed',
+      });
+    }
+  }
+
   const commit = db.transaction((batch: ProjectionCommit) => {
+    if (batch.redrive) return commitRedrive(batch, batch.redrive);
     const record = checkpointOf(batch.name);
     const now = clock();
     if (batch.rebuild) {
@@ -172,6 +206,7 @@ export function createProjectionTables(db: Database, clock: () => number) {
       );
     }
     for (const [key, state] of batch.states) upsertState.run(batch.name, batch.generation, key, state);
+    if (batch.deadLetters?.length) park(batch.deadLetters);
     if (batch.rebuild) moveRebuildCheckpoint.run(batch.to, now, batch.name);
     else if (batch.failure) markFailed.run(batch.to, batch.failure.error, batch.failure.position, now, batch.name);
     else moveCheckpoint.run(batch.to, now, batch.name);

@@ -90,7 +90,7 @@ describe('the schema registry in the store', () => {
     store.close();
     const db = new Database(store.path);
     db.exec(
-      'DROP TRIGGER schemas_are_immutable_update; DROP TRIGGER schemas_are_immutable_delete; DROP TABLE schemas; DROP TABLE schema_compat; DROP TABLE projections; DROP TABLE projection_states; DROP TABLE projection_snapshots',
+      'DROP TRIGGER schemas_are_immutable_update; DROP TRIGGER schemas_are_immutable_delete; DROP TABLE schemas; DROP TABLE schema_compat; DROP TABLE projections; DROP TABLE projection_states; DROP TABLE projection_snapshots; DROP TABLE consumer_groups; DROP TABLE dead_letters; DROP TABLE dead_letter_history',
     );
     db.pragma('user_version = 1');
     db.close();

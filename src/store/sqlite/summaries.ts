@@ -22,7 +22,10 @@ export function createSummaries(db: Database, path: string) {
     .prepare('SELECT s.version FROM streams s JOIN topics t ON t.topic_id = s.topic_id WHERE t.name = ? AND s.key = ?')
     .pluck();
   const counts = db
-    .prepare(`SELECT (SELECT count(*) FROM topics), (SELECT count(*) FROM streams), (SELECT count(*) FROM event_types)`)
+    .prepare(
+      `SELECT (SELECT count(*) FROM topics), (SELECT count(*) FROM streams), (SELECT count(*) FROM event_types),
+        (SELECT count(*) FROM consumer_groups), (SELECT count(*) FROM dead_letters WHERE status = 'parked')`,
+    )
     .raw();
 
   function readHead(): StoreHead {
@@ -58,20 +61,22 @@ export function createSummaries(db: Database, path: string) {
 
   function stats(): StoreStats {
     const { position, time } = readHead();
-    const [topicCount, streamCount, typeCount] = counts.get() as [number, number, number];
+    const [topicCount, streamCount, typeCount, groupCount, parkedCount] = counts.get() as number[];
     const pageCount = db.pragma('page_count', { simple: true }) as number;
     const pageSize = db.pragma('page_size', { simple: true }) as number;
     return {
       path,
       schemaVersion: db.pragma('user_version', { simple: true }) as number,
       events: position,
-      topics: topicCount,
-      streams: streamCount,
-      types: typeCount,
+      topics: topicCount as number,
+      streams: streamCount as number,
+      types: typeCount as number,
       headPosition: position,
       firstTime: position > 0 ? (firstTime.get() as number) : null,
       lastTime: time,
       sizeBytes: pageCount * pageSize,
+      consumerGroups: groupCount as number,
+      parkedDeadLetters: parkedCount as number,
     };
   }
 

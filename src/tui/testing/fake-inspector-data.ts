@@ -2,16 +2,22 @@
  * An in-memory InspectorData for component tests: events, projections, schemas, consumer
  * groups and dead letters, with the calls the inspector made recorded.
  */
+
+import type { DiscardOutcome, RedriveOutcome } from '../../consumers/redrive.js';
 import type { ProjectionStatusView } from '../../projections/index.js';
-import type { EventFilter, EventRecord, PageRequest, SchemaTypeSummary, StoredSchema } from '../../store/types.js';
 import type {
   ConsumerGroupSummary,
   DeadLetter,
   DeadLetterFilter,
   DeadLetterPage,
   DeadLetterWithHistory,
-} from '../dead-letter-types.js';
-import type { InspectorData, RedriveOutcome } from '../inspector-data.js';
+  EventFilter,
+  EventRecord,
+  PageRequest,
+  SchemaTypeSummary,
+  StoredSchema,
+} from '../../store/types.js';
+import type { InspectorData } from '../inspector-data.js';
 
 export const T0 = Date.UTC(2026, 10, 22, 9, 0, 0);
 
@@ -160,7 +166,10 @@ export function createFakeData(options: FakeOptions = {}) {
     async readSchemas(type) {
       return schemas.filter((s) => s.type === type);
     },
-    listConsumerGroups: async () => options.groups ?? [],
+    listConsumerGroups: async () => {
+      check('listConsumerGroups');
+      return options.groups ?? [];
+    },
     deadLetters: {
       async list(filter: DeadLetterFilter, page: DeadLetterPage) {
         check('listDeadLetters');
@@ -185,6 +194,7 @@ export function createFakeData(options: FakeOptions = {}) {
         calls.redrive.push([...ids]);
         const outcomes = ids.map((id): RedriveOutcome => {
           const entry = deadLetters.find((e) => e.id === id) as DeadLetterWithHistory;
+          if (entry.status !== 'parked') return { id, outcome: 'skipped', error: `already ${entry.status}` };
           const error = options.failingRedrives?.get(id);
           if (error) {
             entry.attempts++;
@@ -201,16 +211,14 @@ export function createFakeData(options: FakeOptions = {}) {
       },
       async discard(ids) {
         calls.discard.push([...ids]);
-        const done: number[] = [];
-        for (const id of ids) {
-          const entry = deadLetters.find((e) => e.id === id);
-          if (entry?.status === 'parked') {
-            entry.status = 'discarded';
-            done.push(id);
-          }
-        }
+        const outcomes = ids.map((id): DiscardOutcome => {
+          const entry = deadLetters.find((e) => e.id === id) as DeadLetterWithHistory;
+          if (entry.status !== 'parked') return { id, outcome: 'skipped', reason: `already ${entry.status}` };
+          entry.status = 'discarded';
+          return { id, outcome: 'discarded', reason: null };
+        });
         notifyCommit();
-        return done;
+        return outcomes;
       },
     },
   };

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import { useCallback, useEffect, useState } from 'react';
-import type { ConsumerGroupSummary } from '../dead-letter-types.js';
+import type { ConsumerGroupSummary } from '../../store/types.js';
 import { age, clip, count } from '../format.js';
 import { errorText, useColor, useInspector, useViewMode } from '../inspector-context.js';
 import { useKeys } from '../keyboard.js';
@@ -24,17 +24,14 @@ export function ConsumersView({ active, width, height }: { active: boolean; widt
   const [groups, setGroups] = useState<ConsumerGroupSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [cursor, setCursor] = useState(0);
-  const { listConsumerGroups } = data;
-
   const load = useCallback(async () => {
-    if (!listConsumerGroups) return;
     try {
-      setGroups(await listConsumerGroups());
+      setGroups(await data.listConsumerGroups());
       setError(null);
     } catch (failure) {
       setError(errorText(failure));
     }
-  }, [listConsumerGroups]);
+  }, [data]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: read again on every commit
   useEffect(() => {
@@ -77,11 +74,9 @@ export function ConsumersView({ active, width, height }: { active: boolean; widt
         width={width}
         height={listHeight}
         empty={
-          !listConsumerGroups
-            ? 'this store has no consumer groups'
-            : groups === null
-              ? 'reading…'
-              : 'no consumer groups: start one with `evlog consume <group> --topic <t> --exec <cmd>`'
+          groups === null
+            ? 'reading…'
+            : 'no consumer groups: start one with `evlog consume <group> --topic <t> --exec <cmd>`'
         }
       />
     </Box>

@@ -1,12 +1,12 @@
 import { Box, Text } from 'ink';
 import { useEffect, useRef, useState } from 'react';
 import { formatEventJson, isoTime } from '../../output/format-event.js';
+import type { DeadLetter, DeadLetterFilter, DeadLetterWithHistory } from '../../store/types.js';
 import { deadLetterSource, MAX_KEPT_IN_PLACE } from '../dead-letter-source.js';
-import type { DeadLetter, DeadLetterFilter, DeadLetterWithHistory } from '../dead-letter-types.js';
 import { parseDeadLetterQuery } from '../filter-query.js';
 import { age, clip, count, firstLine, showJson } from '../format.js';
 import { errorText, useColor, useFirstWindow, useInspector, useViewMode } from '../inspector-context.js';
-import type { DeadLetterData, InspectorData } from '../inspector-data.js';
+import type { InspectorData } from '../inspector-data.js';
 import { useKeys } from '../keyboard.js';
 import { movement } from '../keys.js';
 import { ListLines } from '../list-lines.js';
@@ -24,7 +24,10 @@ interface Confirmation {
 }
 
 /** What happened to an entry in this session, shown in its row. */
-type Outcome = { kind: 'redriven' | 'discarded' } | { kind: 'failed'; error: string } | { kind: 'not-discarded' };
+type Outcome =
+  | { kind: 'redriven' | 'discarded' }
+  | { kind: 'failed'; error: string }
+  | { kind: 'skipped'; reason: string };
 
 /** The selection: some ids, or everything the filter shows except some. */
 interface Selection {
@@ -46,8 +49,8 @@ function outcomeText(outcome: Outcome): string {
       return '✓ redriven';
     case 'discarded':
       return '✓ discarded';
-    case 'not-discarded':
-      return '✗ not discarded: no longer parked, or being redriven';
+    case 'skipped':
+      return `– skipped: ${outcome.reason}`;
     case 'failed':
       return `✗ failed again: ${firstLine(outcome.error)}`;
   }
@@ -109,33 +112,8 @@ function entryDetail(entry: DeadLetterWithHistory, envelope: string | null, pret
  * The dead letters: a list by id with group, type, reason, attempts, age and the error's first
  * line; a detail pane; filters; selection; redrive and discard with their outcome in place.
  */
-export function DeadLettersView(props: { active: boolean; width: number; height: number }) {
-  const { data } = useInspector();
-  if (!data.deadLetters) return <NoDeadLetters {...props} />;
-  return <DeadLetterList {...props} deadLetters={data.deadLetters} />;
-}
-
-function NoDeadLetters({ active, width, height }: { active: boolean; width: number; height: number }) {
-  useViewMode('dead-letters', '', false);
-  return (
-    <Box height={height} width={width}>
-      <Text dimColor={active}>{clip('  this store keeps no dead letters', width)}</Text>
-    </Box>
-  );
-}
-
-function DeadLetterList({
-  active,
-  width,
-  height,
-  deadLetters,
-}: {
-  active: boolean;
-  width: number;
-  height: number;
-  deadLetters: DeadLetterData;
-}) {
-  const { data, commits, notify, now, readonly, requestedFilter, captures } = useInspector();
+export function DeadLettersView({ active, width, height }: { active: boolean; width: number; height: number }) {
+  const { data, commits, notify, now, readonly, requestedFilter, captures, first } = useInspector();
   const color = useColor();
   const kept = useRef(new Set<number>()).current;
   const [query, setQuery] = useState('');
@@ -154,7 +132,7 @@ function DeadLetterList({
     setConfirmState(value);
   };
   const [busy, setBusy] = useState<string | null>(null);
-  const { first } = useInspector();
+  const { deadLetters } = data;
   // The first frame counted the parked entries already.
   const [total, setTotal] = useState<number | null>(first?.view === 'dead-letters' ? first.parked : null);
   const [detail, setDetail] = useState<{ entry: DeadLetterWithHistory; envelope: string | null } | null>(null);
@@ -244,35 +222,44 @@ function DeadLetterList({
     const results = new Map<number, Outcome>();
     let done = 0;
     let succeeded = 0;
+    let skipped = 0;
     setBusy(`${verb} ${count(entries)} entr${entries === 1 ? 'y' : 'ies'}…`);
     try {
       for await (const chunk of ids === 'all' ? allSelected() : chunks(ids)) {
         if (action === 'redrive') {
           for (const result of await deadLetters.redrive(chunk)) {
-            results.set(
-              result.id,
-              result.outcome === 'redriven'
-                ? { kind: 'redriven' }
-                : { kind: 'failed', error: result.error ?? 'failed' },
-            );
-            if (result.outcome === 'redriven') succeeded++;
+            if (result.outcome === 'redriven') {
+              results.set(result.id, { kind: 'redriven' });
+              succeeded++;
+            } else if (result.outcome === 'failed') {
+              results.set(result.id, { kind: 'failed', error: result.error ?? 'failed' });
+            } else {
+              results.set(result.id, { kind: 'skipped', reason: result.error ?? 'not parked' });
+              skipped++;
+            }
           }
         } else {
-          const discarded = new Set(await deadLetters.discard(chunk));
-          for (const id of chunk)
-            results.set(id, discarded.has(id) ? { kind: 'discarded' } : { kind: 'not-discarded' });
-          succeeded += discarded.size;
+          for (const result of await deadLetters.discard(chunk)) {
+            if (result.outcome === 'discarded') {
+              results.set(result.id, { kind: 'discarded' });
+              succeeded++;
+            } else {
+              results.set(result.id, { kind: 'skipped', reason: result.reason ?? 'not parked' });
+              skipped++;
+            }
+          }
         }
         done += chunk.length;
         for (const id of chunk) if (kept.size < MAX_KEPT_IN_PLACE) kept.add(id);
         setBusy(`${verb}: ${count(done)} of ${count(entries)}…`);
       }
-      const failed = done - succeeded;
+      const failed = done - succeeded - skipped;
+      const skippedText = skipped ? `, ${count(skipped)} skipped` : '';
       notify(
         action === 'redrive'
-          ? `redrive: ${count(succeeded)} redriven${failed ? `, ${count(failed)} failed again` : ''}`
-          : `discard: ${count(succeeded)} discarded${failed ? `, ${count(failed)} not (no longer parked)` : ''}`,
-        failed ? 'error' : 'info',
+          ? `redrive: ${count(succeeded)} redriven${failed ? `, ${count(failed)} failed again` : ''}${skippedText}`
+          : `discard: ${count(succeeded)} discarded${skippedText}`,
+        failed || skipped ? 'error' : 'info',
       );
     } catch (error) {
       notify(`${action} stopped after ${count(done)} of ${count(entries)}: ${errorText(error)}`, 'error');
@@ -416,7 +403,13 @@ function DeadLetterList({
             text: entryLine(entry, outcome, time, width - 3),
             selected: isSelected(selection, entry.id),
             color:
-              outcome?.kind === 'failed' || outcome?.kind === 'not-discarded' ? 'red' : outcome ? 'green' : undefined,
+              outcome?.kind === 'failed'
+                ? 'red'
+                : outcome?.kind === 'skipped'
+                  ? 'yellow'
+                  : outcome
+                    ? 'green'
+                    : undefined,
             dim: !outcome && entry.status !== 'parked',
           };
         })}

@@ -18,6 +18,7 @@ function projection(name: string, fields: Partial<ProjectionStatusView> = {}): P
     keys: 12,
     lastError: null,
     rebuild: null,
+    parked: 0,
     ...fields,
   };
 }
@@ -118,6 +119,8 @@ describe('the consumers view', () => {
       checkpoint: 990,
       leaseOwner: 'host-a:4242',
       leaseExpiresAt: T0 + 4_000_000,
+      handlerJson: '{}',
+      createdAt: T0,
       updatedAt: T0,
       lag: 10,
       parked: 3,
@@ -128,6 +131,8 @@ describe('the consumers view', () => {
       checkpoint: 1000,
       leaseOwner: null,
       leaseExpiresAt: null,
+      handlerJson: '{}',
+      createdAt: T0,
       updatedAt: T0,
       lag: 0,
       parked: 0,

@@ -30,6 +30,7 @@ function projectionDetail(view: ProjectionStatusView): string {
     `head         ${count(view.head)}`,
     `lag          ${count(view.lag)}`,
     `keys         ${count(view.keys)}`,
+    `parked       ${view.parked ? `${count(view.parked)} events parked as dead letters (1, filter group:${view.name})` : '0'}`,
     ...(view.rebuild ? [`rebuild      at position ${count(view.rebuild.checkpoint)}`] : []),
     '',
     'last error',

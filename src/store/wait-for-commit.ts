@@ -1,4 +1,4 @@
-import type { EventStore } from '../store/index.js';
+import type { EventStore } from './port.js';
 
 /** setTimeout's limit (about 24.8 days); a longer wait is made of several. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
