@@ -156,8 +156,9 @@ function onTerminal(command) {
 function evlogMemoryMb() {
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
     try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (!cmdline.includes(BIN) || !cmdline.includes(db)) continue;
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      // The node process itself (not script or the shell, whose command lines name it too).
+      if (args[0] !== process.execPath || args[1] !== BIN || !args.includes(db)) continue;
       const status = readFileSync(`/proc/${pid}/status`, 'utf8');
       const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
       return kb / 1024;
@@ -275,13 +276,23 @@ for (let i = 0; i < KEY_RUNS / 2; i++) {
 
 let scrolled = 0;
 let memoryAfter = Number.NaN;
+/** @type {number[]} */
+const memorySamples = [];
 if (DEAD_LETTERS > 0) {
   progress(`3/3 paging through all ${fmtInt(DEAD_LETTERS)} dead letters…`);
   run.forget();
   const started = performance.now();
-  // PgDn in bursts; the inspector handles them in order.
+  // PgDn in bursts; the inspector handles them in order. Memory is read at each quarter.
+  const page = ROWS - 5;
+  const bursts = Math.ceil(DEAD_LETTERS / page / 50);
+  let burst = 0;
   while (true) {
     run.child.stdin.write('\u001b[6~'.repeat(50));
+    burst++;
+    if (burst % Math.ceil(bursts / 4) === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      memorySamples.push(evlogMemoryMb());
+    }
     const done = await Promise.race([
       run.waitFor((text) => new RegExp(`›\\s+${DEAD_LETTERS}\\s`).test(text), 2000).then(() => true),
       new Promise((resolve) => setTimeout(() => resolve(false), 150)),
@@ -326,7 +337,7 @@ if (DEAD_LETTERS > 0) {
   rows.push([
     `memory after paging through all ${fmtInt(DEAD_LETTERS)} dead letters (${scrolled.toFixed(1)} s)`,
     `${memoryAfter.toFixed(0)} MB resident`,
-    `at the first frame: ${memoryAtStart.toFixed(0)} MB`,
+    `at the first frame: ${memoryAtStart.toFixed(0)} MB; at each quarter: ${memorySamples.map((mb) => mb.toFixed(0)).join(', ')} MB`,
     'bounded: the list holds at most 600 rows',
   ]);
 }

@@ -1,9 +1,33 @@
 // Builds dist/ with esbuild: one ESM bundle per entry, shared chunks split out so that
 // heavy modules (tables, progress bars, Ink and React) load only when a command needs them.
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+
+/**
+ * Ink caches the size of every text it has laid out, forever (ink/build/measure-text.js): an
+ * inspector paging through 100,000 dead letters would keep every row it ever showed. The
+ * bundle's copy empties that cache when it reaches MAX entries (a screen needs a few hundred).
+ * If Ink changes the file, the build fails here rather than ship an unbounded cache unseen.
+ */
+/** @type {import('esbuild').Plugin} */
+const boundInkTextCache = {
+  name: 'bound-ink-text-cache',
+  setup(build) {
+    const MAX = 4096;
+    build.onLoad({ filter: /[\\/]ink[\\/]build[\\/]measure-text\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const store = 'cache.set(text, dimensions);';
+      if (!source.includes(store))
+        throw new Error(`${args.path}: Ink's text cache changed; look again at bound-ink-text-cache`);
+      return {
+        contents: source.replace(store, `if (cache.size >= ${MAX}) cache.clear();\n    ${store}`),
+        loader: 'js',
+      };
+    });
+  },
+};
 
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 await build({
@@ -28,6 +52,7 @@ await build({
   alias: { 'react-devtools-core': './scripts/stubs/react-devtools-core.mjs' },
   // React picks its production build by NODE_ENV: bundle that one.
   define: { 'process.env.NODE_ENV': '"production"' },
+  plugins: [boundInkTextCache],
 });
 
 // Type declarations for the library entry (`import { openStore } from 'evlog'`).

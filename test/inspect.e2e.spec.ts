@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect } from 'vitest';
@@ -261,6 +261,159 @@ describe('evlog inspect on a terminal (tmux)', () => {
       'the new event under the cursor',
     );
     expect(screen).toContain('head 81');
+  });
+});
+
+describe('evlog inspect on dead letters (tmux)', () => {
+  let session: TmuxSession | undefined;
+  afterEach(() => session?.kill());
+
+  /**
+   * The shop events, and consumer groups "mailer" (orders) and "ledger" (payments) whose
+   * module handler failed on every OrderCancelled and PaymentFailed: a file per event position
+   * in `broken/` makes it fail.
+   */
+  async function storeWithDeadLetters(tmp: string, db: string) {
+    const broken = join(tmp, 'broken');
+    mkdirSync(broken);
+    const handler = join(tmp, 'mailer.mjs');
+    writeFileSync(
+      handler,
+      `import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+export default async function (event) {
+  if (existsSync(join(${JSON.stringify(broken)}, String(event.position)))) throw new Error('smtp 550: mailbox of ' + event.data.orderId + ' unavailable (event ' + event.position + ')');
+}
+`,
+    );
+    await runEvlogOk(['append', '--batch', SHOP_EVENTS, '--db', db]);
+    const failing = (await readEventsOf(db)).filter((e) => e.type === 'OrderCancelled' || e.type === 'PaymentFailed');
+    for (const event of failing) writeFileSync(join(broken, String(event.position)), '');
+    await runEvlogOk([
+      'consume',
+      'mailer',
+      '--topic',
+      'orders',
+      '--handler',
+      handler,
+      '--max-attempts',
+      '1',
+      '--db',
+      db,
+    ]);
+    await runEvlogOk([
+      'consume',
+      'ledger',
+      '--topic',
+      'payments',
+      '--handler',
+      handler,
+      '--max-attempts',
+      '1',
+      '--db',
+      db,
+    ]);
+    return { broken };
+  }
+
+  async function readEventsOf(db: string) {
+    const result = await runEvlogOk(['tail', '--json', '--from', 'beginning', '--db', db]);
+    return parseLines<{ position: number; type: string; data: unknown }>(result.stdout);
+  }
+
+  async function deadLetterList(db: string, ...args: string[]) {
+    const result = await runEvlogOk(['dlq', 'list', '--json', '--status', 'parked', '--db', db, ...args]);
+    return parseLines<{ id: number; group: string; type: string; status: string; attempts: number; error: string }>(
+      result.stdout,
+    );
+  }
+
+  it('filters, selects and redrives: each entry redriven or failed again, in place, as dlq list then says', async ({
+    tmp,
+    db,
+  }) => {
+    const { broken } = await storeWithDeadLetters(tmp, db);
+    const parked = await deadLetterList(db);
+    const mailer = parked.filter((entry) => entry.group === 'mailer');
+    // Three cancellations on orders; three failed payments on payments (order-1004 retried).
+    expect(mailer.map((entry) => entry.type)).toEqual(['OrderCancelled', 'OrderCancelled', 'OrderCancelled']);
+    expect(parked.filter((entry) => entry.group === 'ledger')).toHaveLength(4);
+    // The mail server is back for the first two cancellations' customers, not the third's.
+    const [first, second, third] = mailer as [(typeof mailer)[0], (typeof mailer)[0], (typeof mailer)[0]];
+    const orderOf = (entry: (typeof mailer)[0]) => /mailbox of (order-\d+)/.exec(entry.error)?.[1] as string;
+    const positionOf = (entry: (typeof mailer)[0]) => /\(event (\d+)\)/.exec(entry.error)?.[1] as string;
+    rmSync(join(broken, positionOf(first)));
+    rmSync(join(broken, positionOf(second)));
+
+    session = startTmux(evlogCommand(['inspect', '--db', db]), { columns: 160, rows: 30, cwd: tmp });
+    let screen = await session.waitFor((s) => s.includes('7 parked'), 'the dead letters, first');
+    expect(screen.split('\n')[0]).toContain('Dead letters (7)');
+    expect(screen).toMatch(new RegExp(`›\\s+${parked[0]?.id}\\s+(mailer|ledger)`));
+
+    await session.keys('/', 'group:mailer', 'Enter');
+    screen = await session.waitFor((s) => s.includes('3 parked · filter: group:mailer'), 'the filter');
+    expect(screen).toContain(`smtp 550: mailbox of ${orderOf(third)} unavailable (event ${positionOf(third)})`);
+    await session.keys('Space', 'Space', 'Space');
+    await session.waitFor((s) => s.includes('3 selected'), 'three selected');
+    await session.keys('r');
+    await session.waitFor((s) => s.includes('redrive 3 entries? y/n'), 'the question');
+    await session.keys('y');
+    screen = await session.waitFor((s) => s.includes('redrive: 2 redriven, 1 failed again'), 'the outcomes');
+    const row = (id: number) => screen.split('\n').find((line) => new RegExp(`^[ ›][ ●]\\s+${id}\\s`).test(line)) ?? '';
+    expect(row(first.id)).toContain('✓ redriven');
+    expect(row(second.id)).toContain('✓ redriven');
+    expect(row(third.id)).toContain(`✗ failed again: Error: smtp 550: mailbox of ${orderOf(third)} unavailable`);
+    expect(row(third.id)).toMatch(/\s2\s/);
+    // The count follows the store's commit.
+    await session.waitFor((s) => s.includes('1 parked · filter: group:mailer'), 'the new count');
+    await session.keys('q');
+    await session.waitFor((s) => s.includes('[exited 0]'), 'the exit');
+
+    const after = await deadLetterList(db, '--group', 'mailer');
+    expect(after.map((entry) => entry.id)).toEqual([third.id]);
+    expect(after[0]?.attempts).toBe(2);
+    const redriven = parseLines<{ id: number }>(
+      (await runEvlogOk(['dlq', 'list', '--json', '--status', 'redriven', '--db', db])).stdout,
+    );
+    expect(redriven.map((entry) => entry.id)).toEqual([first.id, second.id]);
+  });
+
+  it('opens an entry: its event, error and redrive history; discards it with d', async ({ tmp, db }) => {
+    await storeWithDeadLetters(tmp, db);
+    const [entry] = await deadLetterList(db, '--group', 'ledger');
+    session = startTmux(evlogCommand(['inspect', '--db', db]), { columns: 120, rows: 40, cwd: tmp });
+    await session.waitFor((s) => s.includes('7 parked'), 'the dead letters');
+    await session.keys('/', 'group:ledger', 'Enter');
+    await session.waitFor((s) => s.includes('4 parked · filter: group:ledger'), 'the filter');
+    await session.keys('Enter');
+    let screen = await session.waitFor((s) => s.includes(`dead letter ${entry?.id} · ledger`), 'the detail');
+    expect(screen).toContain('reason        handler-failed, after 1 attempt');
+    expect(screen).toContain('redrive history');
+    expect(screen).toContain('"type": "PaymentFailed"');
+    expect(screen).toContain('"topic": "payments"');
+    await session.keys('d');
+    screen = await session.waitFor((s) => s.includes('✓ discarded'), 'the discard');
+    await session.waitFor((s) => s.includes('discarded'), 'its history');
+    await session.keys('Escape', 'q');
+    await session.waitFor((s) => s.includes('[exited 0]'), 'the exit');
+    const discarded = parseLines<{ id: number }>(
+      (await runEvlogOk(['dlq', 'list', '--json', '--status', 'discarded', '--db', db])).stdout,
+    );
+    expect(discarded.map((e) => e.id)).toEqual([entry?.id]);
+  });
+
+  it('changes nothing with --readonly', async ({ tmp, db }) => {
+    await storeWithDeadLetters(tmp, db);
+    session = startTmux(evlogCommand(['inspect', '--readonly', '--db', db]), { columns: 120, rows: 30, cwd: tmp });
+    const screen = await session.waitFor((s) => s.includes('7 parked'), 'the dead letters');
+    expect(screen).not.toContain('r redrive');
+    await session.keys('a', 'r');
+    await session.waitFor((s) => s.includes('read-only: redrive is off'), 'the refusal');
+    await session.keys('d');
+    await session.waitFor((s) => s.includes('read-only: discard is off'), 'the refusal');
+    await session.keys('q');
+    await session.waitFor((s) => s.includes('[exited 0]'), 'the exit');
+    expect(await deadLetterList(db)).toHaveLength(7);
   });
 });
 

@@ -127,6 +127,8 @@ function InspectorScreen({ data, readonly, colors, now, initialView, first }: In
   }, []);
   useEffect(() => () => clearTimeout(messageTimer.current), []);
 
+  const changed = useCallback(() => setCommits((n) => n + 1), []);
+
   const switchTo = useCallback((id: ViewId) => {
     setView(id);
     setVisited((current) => (current.has(id) ? current : new Set([...current, id])));
@@ -210,6 +212,7 @@ function InspectorScreen({ data, readonly, colors, now, initialView, first }: In
       colors,
       now,
       commits,
+      changed,
       notify,
       captures,
       hints,
@@ -217,7 +220,7 @@ function InspectorScreen({ data, readonly, colors, now, initialView, first }: In
       requestedFilter,
       first: first ?? null,
     }),
-    [data, readonly, colors, now, commits, notify, captures, hints, show, requestedFilter, first],
+    [data, readonly, colors, now, commits, changed, notify, captures, hints, show, requestedFilter, first],
   );
 
   const width = Math.max(20, columns);

@@ -22,6 +22,11 @@ export interface InspectorContextValue {
   now: () => number;
   /** Grows soon after any process commits to the store: views read again when it changes. */
   commits: number;
+  /**
+   * Says this process changed the store (a redrive, a rebuild): the store's watch reports
+   * only other processes' commits.
+   */
+  changed(): void;
   /** Puts a message on the status line (an action's result, or an error that did not crash anything). */
   notify(message: string, kind?: 'info' | 'error'): void;
   /**

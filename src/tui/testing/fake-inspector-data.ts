@@ -206,7 +206,7 @@ export function createFakeData(options: FakeOptions = {}) {
           entry.history.push({ at: T0 + 120_000, action: 'redriven', error: null, position: null });
           return { id, outcome: 'redriven', error: null };
         });
-        notifyCommit();
+        // As the real store: its watch reports other processes' commits, not this one's.
         return outcomes;
       },
       async discard(ids) {
@@ -217,7 +217,7 @@ export function createFakeData(options: FakeOptions = {}) {
           entry.status = 'discarded';
           return { id, outcome: 'discarded', reason: null };
         });
-        notifyCommit();
+        // As the real store: its watch reports other processes' commits, not this one's.
         return outcomes;
       },
     },

@@ -113,7 +113,7 @@ function entryDetail(entry: DeadLetterWithHistory, envelope: string | null, pret
  * line; a detail pane; filters; selection; redrive and discard with their outcome in place.
  */
 export function DeadLettersView({ active, width, height }: { active: boolean; width: number; height: number }) {
-  const { data, commits, notify, now, readonly, requestedFilter, captures, first } = useInspector();
+  const { data, commits, changed, notify, now, readonly, requestedFilter, captures, first } = useInspector();
   const color = useColor();
   const kept = useRef(new Set<number>()).current;
   const [query, setQuery] = useState('');
@@ -267,6 +267,7 @@ export function DeadLettersView({ active, width, height }: { active: boolean; wi
       setOutcomes((current) => new Map([...current, ...results]));
       setSelection(NO_SELECTION);
       setBusy(null);
+      changed();
       await window.refresh();
       if (detail) await openDetail(detail.entry.id);
     }

@@ -49,7 +49,7 @@ export function progressBar(done: number, total: number, width: number): string 
 
 /** Name, version, status, checkpoint, lag (live), keys, last error; R rebuilds the one under the cursor. */
 export function ProjectionsView({ active, width, height }: { active: boolean; width: number; height: number }) {
-  const { data, commits, readonly, notify } = useInspector();
+  const { data, commits, changed, readonly, notify } = useInspector();
   const color = useColor();
   const [views, setViews] = useState<ProjectionStatusView[] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -87,7 +87,7 @@ export function ProjectionsView({ active, width, height }: { active: boolean; wi
       notify(`rebuild of ${name} failed: ${errorText(failure)}`, 'error');
     } finally {
       setRebuild(null);
-      void load();
+      changed();
     }
   }
 
