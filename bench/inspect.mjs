@@ -282,7 +282,7 @@ if (DEAD_LETTERS > 0) {
   progress(`3/3 paging through all ${fmtInt(DEAD_LETTERS)} dead letters…`);
   run.forget();
   const started = performance.now();
-  // PgDn in bursts; the inspector handles them in order. Memory is read at each quarter.
+  // PgDn in bursts; the inspector handles them in order. Memory is read about every quarter.
   const page = ROWS - 5;
   const bursts = Math.ceil(DEAD_LETTERS / page / 50);
   let burst = 0;
@@ -337,7 +337,7 @@ if (DEAD_LETTERS > 0) {
   rows.push([
     `memory after paging through all ${fmtInt(DEAD_LETTERS)} dead letters (${scrolled.toFixed(1)} s)`,
     `${memoryAfter.toFixed(0)} MB resident`,
-    `at the first frame: ${memoryAtStart.toFixed(0)} MB; at each quarter: ${memorySamples.map((mb) => mb.toFixed(0)).join(', ')} MB`,
+    `at the first frame: ${memoryAtStart.toFixed(0)} MB; along the way: ${memorySamples.map((mb) => mb.toFixed(0)).join(', ')} MB`,
     'bounded: the list holds at most 600 rows',
   ]);
 }

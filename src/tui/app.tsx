@@ -129,6 +129,10 @@ function InspectorScreen({ data, readonly, colors, now, initialView, first }: In
 
   const changed = useCallback(() => setCommits((n) => n + 1), []);
 
+  // What was said was about the view left behind.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: cleared when the view changes
+  useEffect(() => setMessage(null), [view]);
+
   const switchTo = useCallback((id: ViewId) => {
     setView(id);
     setVisited((current) => (current.has(id) ? current : new Set([...current, id])));

@@ -40,7 +40,7 @@ export function ConsumersView({ active, width, height }: { active: boolean; widt
 
   const list = groups ?? [];
   const current = list[Math.min(cursor, list.length - 1)];
-  useViewMode('consumers', '↑↓ move  Enter its dead letters', false);
+  useViewMode('consumers', 'Enter its dead letters', false);
 
   useKeys(
     (input, key) => {

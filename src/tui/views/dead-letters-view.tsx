@@ -56,11 +56,16 @@ function outcomeText(outcome: Outcome): string {
   }
 }
 
+/** Narrow terminals leave the reason out of the list (the detail pane and the filter have it). */
+function showsReason(width: number): boolean {
+  return width >= 110;
+}
+
 function entryLine(entry: DeadLetter, outcome: Outcome | undefined, now: number, width: number): string {
-  const fixed = `${String(entry.id).padStart(7)}  ${clip(entry.group, 16)} ${clip(entry.type ?? '(line)', 18)} ${clip(
-    entry.reason,
-    16,
-  )} ${String(entry.attempts).padStart(3)} ${age(entry.lastFailedAt, now).padStart(5)}  `;
+  const reason = showsReason(width) ? `${clip(entry.reason, 16)} ` : '';
+  const fixed = `${String(entry.id).padStart(7)}  ${clip(entry.group, 12)} ${clip(entry.type ?? '(line)', 16)} ${reason}${String(
+    entry.attempts,
+  ).padStart(3)} ${age(entry.lastFailedAt, now).padStart(5)}  `;
   const tail = outcome
     ? outcomeText(outcome)
     : entry.status === 'parked'
@@ -308,8 +313,8 @@ export function DeadLettersView({ active, width, height }: { active: boolean; wi
     : prompt !== null
       ? 'Enter apply  Esc cancel'
       : detail
-        ? `↑↓ scroll  p pretty/raw${actions}  Esc back`
-        : `↑↓ move  Enter open  / filter  space select  a all${actions}`;
+        ? `Esc back  ↑↓ scroll  p pretty/raw${actions}`
+        : `Enter open  / filter  space/a select${actions}`;
   useViewMode('dead-letters', hints, captured);
 
   useKeys(
@@ -396,7 +401,9 @@ export function DeadLettersView({ active, width, height }: { active: boolean; wi
         {clip(state.error ? `error: ${state.error}` : title, width)}
       </Text>
       <ListLines
-        header={`${'ID'.padStart(7)}  ${'GROUP'.padEnd(16)} ${'TYPE'.padEnd(18)} ${'REASON'.padEnd(16)} ATT   AGE  ERROR`}
+        header={`${'ID'.padStart(7)}  ${'GROUP'.padEnd(12)} ${'TYPE'.padEnd(16)} ${
+          showsReason(width - 3) ? `${'REASON'.padEnd(16)} ` : ''
+        }ATT   AGE  ERROR`}
         lines={state.rows.slice(state.top, state.top + listHeight - 1).map((entry) => {
           const outcome = outcomes.get(entry.id);
           return {

@@ -103,8 +103,8 @@ export function EventsView({ active, width, height }: { active: boolean; width: 
   const hints = prompt
     ? 'Enter apply  Esc cancel'
     : detail
-      ? '↑↓ scroll  p pretty/raw  c trace correlation  Esc back'
-      : `↑↓ move  Enter open  / filter  g go to  f follow${follow ? ' (on)' : ''}  c trace  Home/End`;
+      ? 'Esc back  ↑↓ scroll  p pretty/raw  c correlation trace'
+      : `Enter open  / filter  g go to  f follow${follow ? ' (on)' : ''}  c correlation trace`;
   useViewMode('events', hints, captured);
 
   useKeys(

@@ -91,11 +91,7 @@ export function ProjectionsView({ active, width, height }: { active: boolean; wi
     }
   }
 
-  useViewMode(
-    'projections',
-    detail ? '↑↓ scroll  Esc back' : `↑↓ move  Enter details${readonly ? '' : '  R rebuild'}`,
-    false,
-  );
+  useViewMode('projections', detail ? 'Esc back  ↑↓ scroll' : `Enter details${readonly ? '' : '  R rebuild'}`, false);
 
   useKeys(
     (input, key) => {

@@ -98,9 +98,7 @@ export function SchemasView({ active, width, height }: { active: boolean; width:
 
   useViewMode(
     'schemas',
-    detail
-      ? '↑↓ scroll  ←/→ earlier/later versions  p pretty/raw  Esc back'
-      : '↑↓ move  Enter versions and differences',
+    detail ? 'Esc back  ←/→ earlier/later versions  ↑↓ scroll  p pretty/raw' : 'Enter versions and differences',
     false,
   );
 
