@@ -31,13 +31,20 @@ export const run: CommandRun = async (context, _args, raw) => {
       maxEventBytes: maxEventBytesFor(context),
       now: io.now,
     });
-    await runInspector(data, {
-      stdin: io.stdin,
-      stdout: io.stdout,
-      env: io.env,
-      readonly: options.readonly === true,
-      noColorFlag: context.globals.color === false,
-      now: io.now,
-    });
+    try {
+      await runInspector(data, {
+        stdin: io.stdin,
+        stdout: io.stdout,
+        env: io.env,
+        readonly: options.readonly === true,
+        noColorFlag: context.globals.color === false,
+        now: io.now,
+      });
+    } finally {
+      // Left during a redrive: the screen is back already; the entry in flight is finished
+      // and recorded before the store closes, and no other entry is started.
+      if (data.pending() > 0) io.stderr.write('evlog: waiting for the redrive in flight to finish…\n');
+      await data.settle();
+    }
   });
 };

@@ -31,6 +31,9 @@ export interface InspectorDataOptions {
  */
 export function createInspectorData(store: EventStore, options: InspectorDataOptions): InspectorData {
   const { upcast } = options;
+  // Redrives in flight, and the signal that stops them before their next entry (on quit).
+  const redrives = new Set<Promise<unknown>>();
+  const stopping = new AbortController();
   // An upcaster that throws must not hide the event: show it as stored instead.
   const show = upcast
     ? (record: EventRecord): EventRecord => {
@@ -82,6 +85,7 @@ export function createInspectorData(store: EventStore, options: InspectorDataOpt
       });
     },
 
+    pending: () => redrives.size,
     listSchemaTypes: () => store.listSchemaTypes(),
     readSchemas: (type) => store.readSchemas(type),
 
@@ -91,16 +95,28 @@ export function createInspectorData(store: EventStore, options: InspectorDataOpt
       count: (filter) => store.countDeadLetters(filter),
       read: (id) => store.readDeadLetter(id),
       // A handler's output would write over the screen: it is dropped (the outcome keeps the error).
-      redrive: (ids) =>
-        redriveDeadLetters(store, ids, {
+      redrive(ids) {
+        const work = redriveDeadLetters(store, ids, {
           config: options.config,
           configPath: options.configPath,
           cwd: options.cwd,
           env: options.env,
           maxEventBytes: options.maxEventBytes,
           clock: options.now,
-        }),
+          signal: stopping.signal,
+        });
+        redrives.add(work);
+        const forget = () => redrives.delete(work);
+        work.then(forget, forget);
+        return work;
+      },
       discard: (ids) => discardDeadLetters(store, ids),
+    },
+
+    async settle() {
+      stopping.abort();
+      await Promise.allSettled([...redrives]);
+      return;
     },
   };
 }

@@ -52,4 +52,13 @@ export interface InspectorData {
 
   deadLetters: DeadLetterData;
   listConsumerGroups(): Promise<ConsumerGroupSummary[]>;
+
+  /** Redrives still in flight (the inspector was left while one ran). */
+  pending(): number;
+  /**
+   * Stops redrives before their next entry and waits for the entry in flight, so that it is
+   * recorded (not left claimed) before the store closes. A rebuild is not waited for: one
+   * cut short leaves the read model as it was.
+   */
+  settle(): Promise<void>;
 }

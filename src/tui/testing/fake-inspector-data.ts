@@ -166,6 +166,8 @@ export function createFakeData(options: FakeOptions = {}) {
     async readSchemas(type) {
       return schemas.filter((s) => s.type === type);
     },
+    pending: () => 0,
+    settle: async () => {},
     listConsumerGroups: async () => {
       check('listConsumerGroups');
       return options.groups ?? [];
