@@ -4,10 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { settingsToJson } from '../consumers/handler.js';
 import { defineProjection } from '../projections/define-projection.js';
 import { createRecordUpcaster } from '../schema/upcast.js';
-import { useTempStores } from '../store/sqlite/test-store.js';
+// Not a React hook, whatever its name says (the React lint rules apply under src/tui).
+import { useTempStores as tempStores } from '../store/sqlite/test-store.js';
 import { createInspectorData } from './create-inspector-data.js';
 
-const stores = useTempStores();
+const stores = tempStores();
 
 const totals = defineProjection({
   name: 'totals',
