@@ -133,7 +133,11 @@ function reporter(context: CommandContext, group: string): (report: ConsumeRepor
         break;
       case 'dead-lettered':
         stderr.write(
-          `${group}: position ${report.record.position} (${report.record.type}) dead-lettered after ${report.attempts} attempt${report.attempts === 1 ? '' : 's'} (${report.reason}): ${firstLine(report.error)}\n`,
+          `${group}: position ${report.record.position} (${report.record.type}) dead-lettered ${
+            report.attempts === 0
+              ? 'without a delivery'
+              : `after ${report.attempts} attempt${report.attempts === 1 ? '' : 's'}`
+          } (${report.reason}): ${firstLine(report.error)}\n`,
         );
         break;
       case 'waiting':

@@ -351,4 +351,74 @@ describe('runConsumer', () => {
     expect(handler.deliveries.map(([p]) => p)).toEqual([1, 2, 4, 5, 6]);
     expect(summary).toMatchObject({ checkpoint: 6, stopped: 'signal' });
   });
+
+  it('dead-letters an event its upcaster throws on, without a delivery, and goes on', async () => {
+    const store = stores.open();
+    await seed(store);
+    const handler = scriptedHandler();
+    const summary = await runConsumer(store, {
+      group: 'g',
+      topic: 'orders',
+      settings: SETTINGS,
+      deliver: handler.deliver,
+      upcast: (record) => {
+        if (record.position === 2) throw new Error('the upcaster of OrderPlaced 1→2 threw: no currency');
+        return record;
+      },
+    });
+    expect(handler.deliveries.map(([p]) => p)).toEqual([1, 4, 5]);
+    expect(summary).toMatchObject({ events: 4, succeeded: 3, deadLettered: 1, checkpoint: 5 });
+    const [entry] = await store.listDeadLetters({}, { limit: 5 });
+    expect(entry).toMatchObject({ position: 2, reason: 'invalid', attempts: 0 });
+    expect(entry?.error).toContain('no currency');
+  });
+
+  it("changes a group's settings only once it holds the lease: a refused process changes nothing", async () => {
+    const store = stores.open();
+    await seed(store);
+    const holder = stores.open({}, store.path);
+    await holder.saveConsumerGroup('g', 'orders', '{"exec":"true"}');
+    await holder.acquireGroupLease('g', 'other-host:1:abc', 60_000);
+    const handler = scriptedHandler();
+    const refused = await runConsumer(store, {
+      group: 'g',
+      topic: 'payments',
+      settings: { ...SETTINGS, handler: { exec: 'echo WRONG' } },
+      deliver: handler.deliver,
+    }).catch((error: unknown) => error);
+    expect((refused as EvlogError).code).toBe('conflict');
+    expect(await store.readConsumerGroup('g')).toMatchObject({ topic: 'orders', handlerJson: '{"exec":"true"}' });
+    expect(handler.deliveries).toEqual([]);
+  });
+
+  it('leaves no abort listener behind while following', async () => {
+    const store = stores.open();
+    await seed(store);
+    const writer = stores.open({}, store.path);
+    const controller = new AbortController();
+    let wakes = 0;
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      await runConsumer(store, {
+        group: 'g',
+        topic: 'orders',
+        settings: SETTINGS,
+        deliver: scriptedHandler().deliver,
+        follow: true,
+        signal: controller.signal,
+        onReport: (report) => {
+          if (report.kind !== 'caught-up') return;
+          if (++wakes < 15) void writer.appendEvents([{ topic: 'orders', type: 'OrderPlaced', data: {} }]);
+          else controller.abort();
+        },
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(wakes).toBe(15);
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+  });
 });

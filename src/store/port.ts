@@ -137,10 +137,16 @@ export interface EventStore {
 
   /**
    * A consumer group's record, created with this topic and handler when it has none. The
-   * handler is replaced when given; a different topic is refused (conflict) once the group
-   * has a checkpoint, since its checkpoint counts positions of the old topic.
+   * topic and handler (when given) are replaced only by `owner`, the holder of the group's
+   * lease, or when nobody holds it; otherwise, or for another topic once the group has a
+   * checkpoint (it counts positions of the old topic), the store refuses with a conflict.
    */
-  saveConsumerGroup(name: string, topic: string, handlerJson: string | null): Promise<ConsumerGroupRecord>;
+  saveConsumerGroup(
+    name: string,
+    topic: string,
+    handlerJson: string | null,
+    owner?: string,
+  ): Promise<ConsumerGroupRecord>;
 
   readConsumerGroup(name: string): Promise<ConsumerGroupRecord | null>;
 

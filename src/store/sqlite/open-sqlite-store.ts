@@ -378,8 +378,8 @@ function createSqliteStore(db: Database.Database, path: string, options: OpenSto
       return guarded(() => projections().readProjectionSnapshot(name, version, atOrBefore));
     },
 
-    async saveConsumerGroup(name, topic, handlerJson) {
-      return guarded(() => groups().saveConsumerGroup(name, topic, handlerJson));
+    async saveConsumerGroup(name, topic, handlerJson, owner) {
+      return guarded(() => groups().saveConsumerGroup(name, topic, handlerJson, owner));
     },
 
     async readConsumerGroup(name) {
