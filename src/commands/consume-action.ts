@@ -9,6 +9,7 @@ import {
   loadHandler,
   settingsFromJson,
 } from '../consumers/handler.js';
+import { describeHolder } from '../consumers/lease.js';
 import { type ConsumeReport, type ConsumeSummary, runConsumer } from '../consumers/run-consumer.js';
 import { EvlogError } from '../errors.js';
 import { parseDuration } from '../input/parse-range.js';
@@ -142,7 +143,7 @@ function reporter(context: CommandContext, group: string): (report: ConsumeRepor
         break;
       case 'waiting':
         if (!waitingSaid)
-          stderr.write(`${group}: another process holds the group (${report.holder}); waiting to take over\n`);
+          stderr.write(`${group}: ${describeHolder(report.holder)} holds the group; waiting to take over\n`);
         waitingSaid = true;
         break;
       default:

@@ -3,6 +3,7 @@ import { EvlogError } from '../errors.js';
 import type { EventRecord, EventStore } from '../store/index.js';
 import { manualClock, useTempStores } from '../store/sqlite/test-store.js';
 import type { Deliver, DeliveryResult, GroupSettings } from './handler.js';
+import { leaseOwnerId } from './lease.js';
 import { type ConsumeReport, type RunnerClock, runConsumer } from './run-consumer.js';
 
 const SETTINGS: GroupSettings = { handler: { exec: 'true' }, maxAttempts: 3, backoffMs: 100, timeoutMs: 1000 };
@@ -294,9 +295,9 @@ describe('runConsumer', () => {
     const store = stores.open();
     await seed(store);
     await store.saveConsumerGroup('g', 'orders', '{"exec":"true"}');
-    const { hostname } = await import('node:os');
-    // A pid that cannot exist on Linux (above pid_max).
-    await store.acquireGroupLease('g', `${hostname()}:99999999:dead`, 60_000);
+    // This machine's own owner id, with a pid that cannot exist on Linux (above pid_max).
+    const [host, , , table] = leaseOwnerId().split(':');
+    await store.acquireGroupLease('g', `${host}:99999999:dead:${table}`, 60_000);
     const handler = scriptedHandler();
     const summary = await runConsumer(store, {
       group: 'g',
