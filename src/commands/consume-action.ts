@@ -174,6 +174,11 @@ function printSummary(context: CommandContext, summary: ConsumeSummary): void {
 export const run: CommandRun = async (context, args, raw) => {
   const options = parseConsumeOptions(raw);
   const group = args[0] as string;
+  if (group === 'append') {
+    throw new EvlogError('usage', '"append" is the group name of parked batch lines; choose another', {
+      hint: '`evlog dlq list --group append` lists the bad lines of `append --batch --on-invalid dead-letter`',
+    });
+  }
   if (!GROUP_NAME.test(group)) {
     throw new EvlogError('usage', `"${group}" is not a group name`, {
       hint: 'a group name is letters, digits, -, _ or ., starting with a letter or digit',

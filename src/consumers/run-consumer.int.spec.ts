@@ -422,4 +422,25 @@ describe('runConsumer', () => {
     expect(wakes).toBe(15);
     expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
   });
+
+  it('does not dead-letter an event whose last attempt failed while stopping', async () => {
+    const store = stores.open();
+    await seed(store);
+    const controller = new AbortController();
+    const handler = scriptedHandler((record) => {
+      if (record.position !== 2) return { ok: true };
+      // A service manager stops everything: the handler dies of the same SIGTERM.
+      controller.abort();
+      return { ok: false, reason: 'handler-failed', error: 'killed by SIGTERM' };
+    });
+    const summary = await runConsumer(store, {
+      group: 'g',
+      topic: 'orders',
+      settings: { ...SETTINGS, maxAttempts: 1 },
+      deliver: handler.deliver,
+      signal: controller.signal,
+    });
+    expect(summary).toMatchObject({ checkpoint: 1, deadLettered: 0, stopped: 'signal' });
+    expect(await store.countDeadLetters({})).toBe(0);
+  });
 });

@@ -285,6 +285,9 @@ async function deliverWithRetries(
       return { kind: 'succeeded' };
     }
     firstFailedAt ??= clock.now();
+    // A failure while stopping is not trusted: a service manager's SIGTERM reaches the handler
+    // too. The event is left for the next run rather than dead-lettered or retried.
+    if (signal.aborted) return { kind: 'interrupted' };
     if (attempt >= maxAttempts) {
       report({ kind: 'dead-lettered', record, attempts: attempt, reason: result.reason, error: result.error });
       return {
@@ -303,8 +306,6 @@ async function deliverWithRetries(
         },
       };
     }
-    // Stopping now leaves the event for the next run: it was not done with.
-    if (signal.aborted) return { kind: 'interrupted' };
     const delayMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2 ** (attempt - 1));
     report({ kind: 'retrying', record, attempt, error: result.error, delayMs });
     summary.retries++;
