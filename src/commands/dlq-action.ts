@@ -226,7 +226,12 @@ function showJson(entry: DeadLetterWithHistory, event: unknown) {
     topic: entry.topic,
     line: entry.line,
     event,
-    history: entry.history.map((h) => ({ ...h, at: new Date(h.at).toISOString() })),
+    // `note` only where there is one: most lines have none.
+    history: entry.history.map(({ note, ...h }) => ({
+      ...h,
+      at: new Date(h.at).toISOString(),
+      ...(note !== null ? { note } : {}),
+    })),
   };
 }
 
@@ -263,7 +268,7 @@ function formatShow(entry: DeadLetterWithHistory, event: unknown, now: number): 
           : h.position !== null
             ? ` (appended at ${h.position})`
             : '';
-      text += `  ${new Date(h.at).toISOString()}  ${h.action}${detail}\n`;
+      text += `  ${new Date(h.at).toISOString()}  ${h.action}${detail}${h.note !== null ? `: ${h.note}` : ''}\n`;
     }
   }
   return text;

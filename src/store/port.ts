@@ -17,6 +17,7 @@ import type {
   ProjectionCommit,
   ProjectionRecord,
   ProjectionSnapshot,
+  RebuildResolution,
   RedriveResult,
   RegisterSchemaOptions,
   SchemaTypeSummary,
@@ -125,9 +126,15 @@ export interface EventStore {
 
   /**
    * Writes the rebuilt generation's states (a rebuild keeps them in memory: an interrupted
-   * one is thrown away anyway) and swaps it in, in one transaction; then deletes the old one.
+   * one is thrown away anyway) and swaps it in, in one transaction that also marks `resolved`
+   * dead letters redriven (see RebuildResolution); then deletes the old one.
    */
-  finishProjectionRebuild(name: string, generation: number, states: Iterable<[string, string]>): Promise<void>;
+  finishProjectionRebuild(
+    name: string,
+    generation: number,
+    states: Iterable<[string, string]>,
+    resolved?: RebuildResolution,
+  ): Promise<void>;
 
   /** Drops a rebuild's generation; the read model in use is untouched. */
   abandonProjectionRebuild(name: string, generation: number): Promise<void>;
