@@ -253,6 +253,31 @@ describe.concurrent('evlog dlq with batch lines and projections', () => {
     expect(shown.history).toEqual([{ at: expect.any(String), action: 'redriven', error: null, position: 2 }]);
   });
 
+  it("redrives a parked line with the batch's --key, as the good lines got it", async ({ tmp, db }) => {
+    const schema = join(tmp, 'refund.json');
+    writeFileSync(schema, JSON.stringify({ type: 'object', properties: { amount: { type: 'number' } } }));
+    await ok(['schema', 'register', 'Refund', schema, '--db', db]);
+    const input = toNdjson([
+      { type: 'Refund', data: { amount: 5 } },
+      { type: 'Refund', data: { amount: '7.50' } },
+    ]);
+    await ok(['append', 'payments', '--batch', '--key', 'cust-1', '--on-invalid', 'dead-letter', '--db', db], {
+      input,
+    });
+    expect((await ok(['dlq', 'show', '1', '--db', db])).stdout).toContain('line (the batch gave --key cust-1):\n');
+    expect(JSON.parse((await ok(['dlq', 'show', '1', '--json', '--db', db])).stdout).lineDefaults).toEqual({
+      key: 'cust-1',
+    });
+    writeFileSync(schema, JSON.stringify({ type: 'object', properties: { amount: { type: ['number', 'string'] } } }));
+    await ok(['schema', 'register', 'Refund', schema, '--db', db]);
+    await ok(['dlq', 'redrive', '1', '--db', db]);
+    const events = await readEvents(db);
+    expect(events.map((e) => [e.key, e.data, e.schemaVersion])).toEqual([
+      ['cust-1', { amount: 5 }, 1],
+      ['cust-1', { amount: '7.50' }, 2],
+    ]);
+  });
+
   it("parks what a projection with onError: 'dead-letter' fails on, shows the count, and redrives it once fixed", async ({
     tmp,
     db,

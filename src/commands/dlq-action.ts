@@ -225,6 +225,7 @@ function showJson(entry: DeadLetterWithHistory, event: unknown) {
     source: entry.source,
     topic: entry.topic,
     line: entry.line,
+    lineDefaults: entry.lineDefaults,
     event,
     // `note` only where there is one: most lines have none.
     history: entry.history.map(({ note, ...h }) => ({
@@ -253,8 +254,13 @@ function formatShow(entry: DeadLetterWithHistory, event: unknown, now: number): 
   ];
   let text = rows.map(([label, value]) => `${`${label}:`.padEnd(14)}${value}\n`).join('');
   text += `error:\n${indent(entry.error)}\n`;
-  if (entry.source === 'append') text += `line:\n${indent(entry.line ?? '')}\n`;
-  else if (event !== null) {
+  if (entry.source === 'append') {
+    const defaults = [
+      entry.lineDefaults?.key === undefined ? '' : ` --key ${entry.lineDefaults.key}`,
+      entry.lineDefaults?.schemaVersion === undefined ? '' : ` --schema-version ${entry.lineDefaults.schemaVersion}`,
+    ].join('');
+    text += `line${defaults ? ` (the batch gave${defaults})` : ''}:\n${indent(entry.line ?? '')}\n`;
+  } else if (event !== null) {
     const envelope = event as { topic: string; key: string | null };
     text += `event (${formatStreamName(envelope.topic, envelope.key)}, as stored):\n${indent(JSON.stringify(event, null, 2))}\n`;
   }

@@ -284,6 +284,12 @@ export type DeadLetterStatus = 'parked' | 'redriven' | 'discarded';
 
 export const DEAD_LETTER_STATUSES: readonly DeadLetterStatus[] = ['parked', 'redriven', 'discarded'];
 
+/** What a batch gave every line that did not say otherwise, kept with a parked line. */
+export interface LineDefaults {
+  key?: string;
+  schemaVersion?: number;
+}
+
 /** A dead letter to park. */
 export interface NewDeadLetter {
   source: DeadLetterSource;
@@ -295,6 +301,8 @@ export interface NewDeadLetter {
   type: string | null;
   /** The raw input line of a batch (null for stored events). */
   line: string | null;
+  /** The batch's defaults for that line besides the topic (`--key`, `--schema-version`). */
+  lineDefaults?: LineDefaults | null;
   reason: DeadLetterReason;
   error: string;
   attempts: number;
@@ -312,6 +320,7 @@ export interface DeadLetter {
   topic: string | null;
   type: string | null;
   line: string | null;
+  lineDefaults: LineDefaults | null;
   reason: DeadLetterReason;
   /** The last failure's error text. */
   error: string;

@@ -5,11 +5,13 @@ import type {
   DeadLetterHistoryEntry,
   DeadLetterPage,
   DeadLetterWithHistory,
+  LineDefaults,
   NewDeadLetter,
   RedriveResult,
 } from '../types.js';
 
-const COLUMNS = `id, source, grp, position, topic, type, line, reason, error, attempts, status, first_failed_at, last_failed_at`;
+const COLUMNS = `id, source, grp, position, topic, type, line, reason, error, attempts, status, first_failed_at, last_failed_at,
+  line_defaults`;
 
 type DeadLetterRow = [
   number,
@@ -25,6 +27,7 @@ type DeadLetterRow = [
   DeadLetter['status'],
   number,
   number,
+  string | null,
 ];
 
 function toDeadLetter(row: DeadLetterRow): DeadLetter {
@@ -42,7 +45,14 @@ function toDeadLetter(row: DeadLetterRow): DeadLetter {
     status: row[10],
     firstFailedAt: row[11],
     lastFailedAt: row[12],
+    lineDefaults: row[13] === null ? null : (JSON.parse(row[13]) as LineDefaults),
   };
+}
+
+/** A parked line's defaults as stored: null when it has none. */
+function defaultsJson(defaults: LineDefaults | null | undefined): string | null {
+  const json = defaults ? JSON.stringify(defaults) : '{}';
+  return json === '{}' ? null : json;
 }
 
 /** The WHERE clause and its parameters for a filter (values are always bound, never spliced). */
@@ -77,9 +87,9 @@ function whereClause(filter: DeadLetterFilter): { sql: string; params: unknown[]
  */
 export function createDeadLetters(db: Database, clock: () => number) {
   const insert = db.prepare(
-    `INSERT INTO dead_letters (source, grp, position, topic, type, line, reason, error, attempts, status,
-       first_failed_at, last_failed_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'parked', ?, ?)`,
+    `INSERT INTO dead_letters (source, grp, position, topic, type, line, line_defaults, reason, error, attempts,
+       status, first_failed_at, last_failed_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'parked', ?, ?)`,
   );
   const selectOne = db.prepare(`SELECT ${COLUMNS} FROM dead_letters WHERE id = ?`).raw();
   const selectHistory = db
@@ -136,6 +146,7 @@ export function createDeadLetters(db: Database, clock: () => number) {
         entry.topic,
         entry.type,
         entry.line,
+        defaultsJson(entry.lineDefaults),
         entry.reason,
         entry.error,
         entry.attempts,

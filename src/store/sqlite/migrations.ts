@@ -135,6 +135,7 @@ const MIGRATIONS: readonly string[] = [
     topic           TEXT,
     type            TEXT,
     line            TEXT,
+    line_defaults   TEXT,
     reason          TEXT NOT NULL,
     error           TEXT NOT NULL,
     attempts        INTEGER NOT NULL,
