@@ -416,7 +416,7 @@ describe('evlog dlq list over 100,000 entries', () => {
     const lines = parseLines(first.stdout);
     expect(lines.map((e) => e.id)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     expect(first.stderr).toBe(
-      `showing 50 of 100000 entries; next page: evlog dlq list --db ${shared()} --json --after 50\n`,
+      `showing ids 1-50, 100000 match in all; next page: evlog dlq list --db ${shared()} --json --after 50\n`,
     );
     const billing = await ok([
       'dlq',
