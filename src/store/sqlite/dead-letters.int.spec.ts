@@ -35,6 +35,7 @@ describe('dead letters in the store', () => {
       topic: 'orders',
       type: 'OrderPlaced',
       line: null,
+      lineDefaults: null,
       reason: 'handler-failed',
       error: 'smtp down',
       attempts: 3,
