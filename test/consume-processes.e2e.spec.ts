@@ -254,7 +254,7 @@ describe.concurrent('two processes on one group', () => {
     const second = startEvlog(args, { env, timeoutMs: 60_000 });
     const secondStderr = stderrOf(second);
     await waitUntil(() => secondStderr().includes('waiting to take over'), 'the second process to wait');
-    expect(secondStderr()).toMatch(/^mailer: another process holds the group \(.+:\d+:.+\); waiting to take over\n$/);
+    expect(secondStderr()).toMatch(/^mailer: pid \d+ on .+ holds the group; waiting to take over\n$/);
 
     // A third process appends while the first delivers.
     await appendOrders(db, 100, 101);

@@ -96,6 +96,7 @@ async function appendFromFile(
         topic: options.defaults.topic ?? null,
         type: typeOfLine(text),
         line: text,
+        lineDefaults: { key: options.defaults.key, schemaVersion: options.defaults.schemaVersion },
         reason: 'invalid',
         error: [error.message, ...error.details].join('\n'),
         attempts: 1,

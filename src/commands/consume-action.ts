@@ -9,6 +9,7 @@ import {
   loadHandler,
   settingsFromJson,
 } from '../consumers/handler.js';
+import { describeHolder } from '../consumers/lease.js';
 import { type ConsumeReport, type ConsumeSummary, runConsumer } from '../consumers/run-consumer.js';
 import { EvlogError } from '../errors.js';
 import { parseDuration } from '../input/parse-range.js';
@@ -133,12 +134,16 @@ function reporter(context: CommandContext, group: string): (report: ConsumeRepor
         break;
       case 'dead-lettered':
         stderr.write(
-          `${group}: position ${report.record.position} (${report.record.type}) dead-lettered after ${report.attempts} attempt${report.attempts === 1 ? '' : 's'} (${report.reason}): ${firstLine(report.error)}\n`,
+          `${group}: position ${report.record.position} (${report.record.type}) dead-lettered ${
+            report.attempts === 0
+              ? 'without a delivery'
+              : `after ${report.attempts} attempt${report.attempts === 1 ? '' : 's'}`
+          } (${report.reason}): ${firstLine(report.error)}\n`,
         );
         break;
       case 'waiting':
         if (!waitingSaid)
-          stderr.write(`${group}: another process holds the group (${report.holder}); waiting to take over\n`);
+          stderr.write(`${group}: ${describeHolder(report.holder)} holds the group; waiting to take over\n`);
         waitingSaid = true;
         break;
       default:
@@ -169,6 +174,11 @@ function printSummary(context: CommandContext, summary: ConsumeSummary): void {
 export const run: CommandRun = async (context, args, raw) => {
   const options = parseConsumeOptions(raw);
   const group = args[0] as string;
+  if (group === 'append') {
+    throw new EvlogError('usage', '"append" is the group name of parked batch lines; choose another', {
+      hint: '`evlog dlq list --group append` lists the bad lines of `append --batch --on-invalid dead-letter`',
+    });
+  }
   if (!GROUP_NAME.test(group)) {
     throw new EvlogError('usage', `"${group}" is not a group name`, {
       hint: 'a group name is letters, digits, -, _ or ., starting with a letter or digit',

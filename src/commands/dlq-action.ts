@@ -174,9 +174,18 @@ export const list: CommandRun = async (context, _args, raw) => {
     );
   }
   if (more > 0 && !context.globals.quiet) {
+    const first = entries[0] as DeadLetter;
     const last = entries[entries.length - 1] as DeadLetter;
-    const flags = listFlags({ db: context.globals.db, ...raw, json: context.globals.json || undefined }, last.id);
-    stderr.write(`showing ${entries.length} of ${more} entries; next page: evlog dlq list ${flags}\n`);
+    // Relative times are pinned to the times they meant, so the next page shows the same window.
+    const pinned = {
+      since: filter.since === undefined ? undefined : new Date(filter.since).toISOString(),
+      until: filter.until === undefined ? undefined : new Date(filter.until).toISOString(),
+    };
+    const flags = listFlags(
+      { db: context.globals.db, ...raw, ...pinned, json: context.globals.json || undefined },
+      last.id,
+    );
+    stderr.write(`showing ids ${first.id}-${last.id}, ${more} match in all; next page: evlog dlq list ${flags}\n`);
   }
 };
 
@@ -225,8 +234,14 @@ function showJson(entry: DeadLetterWithHistory, event: unknown) {
     source: entry.source,
     topic: entry.topic,
     line: entry.line,
+    lineDefaults: entry.lineDefaults,
     event,
-    history: entry.history.map((h) => ({ ...h, at: new Date(h.at).toISOString() })),
+    // `note` only where there is one: most lines have none.
+    history: entry.history.map(({ note, ...h }) => ({
+      ...h,
+      at: new Date(h.at).toISOString(),
+      ...(note !== null ? { note } : {}),
+    })),
   };
 }
 
@@ -248,8 +263,13 @@ function formatShow(entry: DeadLetterWithHistory, event: unknown, now: number): 
   ];
   let text = rows.map(([label, value]) => `${`${label}:`.padEnd(14)}${value}\n`).join('');
   text += `error:\n${indent(entry.error)}\n`;
-  if (entry.source === 'append') text += `line:\n${indent(entry.line ?? '')}\n`;
-  else if (event !== null) {
+  if (entry.source === 'append') {
+    const defaults = [
+      entry.lineDefaults?.key === undefined ? '' : ` --key ${entry.lineDefaults.key}`,
+      entry.lineDefaults?.schemaVersion === undefined ? '' : ` --schema-version ${entry.lineDefaults.schemaVersion}`,
+    ].join('');
+    text += `line${defaults ? ` (the batch gave${defaults})` : ''}:\n${indent(entry.line ?? '')}\n`;
+  } else if (event !== null) {
     const envelope = event as { topic: string; key: string | null };
     text += `event (${formatStreamName(envelope.topic, envelope.key)}, as stored):\n${indent(JSON.stringify(event, null, 2))}\n`;
   }
@@ -263,7 +283,7 @@ function formatShow(entry: DeadLetterWithHistory, event: unknown, now: number): 
           : h.position !== null
             ? ` (appended at ${h.position})`
             : '';
-      text += `  ${new Date(h.at).toISOString()}  ${h.action}${detail}\n`;
+      text += `  ${new Date(h.at).toISOString()}  ${h.action}${detail}${h.note !== null ? `: ${h.note}` : ''}\n`;
     }
   }
   return text;
@@ -359,23 +379,40 @@ function readLine(input: NodeJS.ReadableStream): Promise<string> {
   });
 }
 
-/** The entries to act on: the ids given, or every parked one the filters select, page by page. */
+/**
+ * The entries to act on: the ids given, or every parked one the filters select, page by page,
+ * up to the highest id that matched when the command started: entries parked meanwhile (by a
+ * running consumer) were not in the count the user confirmed, and are left for the next run.
+ */
 async function* selectedPages(
   store: EventStore,
-  selection: { ids: number[]; filter: DeadLetterFilter },
+  selection: { ids: number[]; filter: DeadLetterFilter; upTo: number },
 ): AsyncGenerator<number[]> {
   if (selection.ids.length > 0) {
     yield selection.ids;
     return;
   }
-  for await (const page of deadLetterPages(store, selection.filter, PAGE_SIZE)) yield page.map((e) => e.id);
+  for await (const page of deadLetterPages(store, selection.filter, PAGE_SIZE)) {
+    const ids = page.map((e) => e.id).filter((id) => id <= selection.upTo);
+    if (ids.length > 0) yield ids;
+    if (ids.length < page.length) return;
+  }
+}
+
+/** The selection with the highest id that matches now: bulk work never goes past it. */
+async function pinSelection<T extends { filter: DeadLetterFilter }>(
+  store: EventStore,
+  selection: T,
+): Promise<T & { upTo: number }> {
+  const [highest] = await store.listDeadLetters(selection.filter, { limit: 1, beforeId: Number.MAX_SAFE_INTEGER });
+  return { ...selection, upTo: highest?.id ?? 0 };
 }
 
 /** --dry-run: the entries as `list` prints them, nothing changed. Unknown ids are still an error. */
 async function printPlan(
   context: CommandContext,
   store: EventStore,
-  selection: { ids: number[]; filter: DeadLetterFilter },
+  selection: { ids: number[]; filter: DeadLetterFilter; upTo: number },
   verb: string,
 ): Promise<void> {
   const { stdout } = context.io;
@@ -410,18 +447,20 @@ async function printPlan(
 }
 
 export const redrive: CommandRun = async (context, args, raw) => {
-  const selection = parseSelection(args, raw, 'redrive');
+  const parsed = parseSelection(args, raw, 'redrive');
   const { io } = context;
   const json = wantsJson(context);
   const controller = new AbortController();
-  // Ctrl-C: finish the entry in flight (its handler has its own timeout), then stop.
+  // Ctrl-C: finish the entry in flight (its handler has its own timeout), then stop. Listened
+  // to only once the work starts: at the y/N question, Ctrl-C quits as it always does.
   const interrupt = () => controller.abort();
-  process.once('SIGINT', interrupt);
-  process.once('SIGTERM', interrupt);
   const counts = { redriven: 0, failed: 0, skipped: 0 };
   try {
     await withStore(context, { create: false }, async (store) => {
+      const selection = await pinSelection(store, parsed);
       if (selection.ids.length === 0 && !(await confirmBulk(context, store, selection, 'redrive'))) return;
+      process.once('SIGINT', interrupt);
+      process.once('SIGTERM', interrupt);
       if (selection.options.dryRun) {
         await printPlan(context, store, selection, 'redrive');
         return;
@@ -478,13 +517,14 @@ export const redrive: CommandRun = async (context, args, raw) => {
 };
 
 export const discard: CommandRun = async (context, args, raw) => {
-  const selection = parseSelection(args, raw, 'discard');
+  const parsed = parseSelection(args, raw, 'discard');
   const { io } = context;
   const json = wantsJson(context);
   const counts = { discarded: 0, skipped: 0 };
   const writer = createLineWriter(io.stdout);
   try {
     await withStore(context, { create: false }, async (store) => {
+      const selection = await pinSelection(store, parsed);
       if (selection.ids.length === 0 && !(await confirmBulk(context, store, selection, 'discard'))) return;
       if (selection.options.dryRun) {
         await printPlan(context, store, selection, 'discard');

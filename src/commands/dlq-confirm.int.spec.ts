@@ -21,8 +21,8 @@ function line(n: number): NewDeadLetter {
   };
 }
 
-/** Runs the CLI in process with a terminal on stdin that answers `answer`. */
-async function runOnTerminal(args: string[], answer: string) {
+/** Runs the CLI in process with a terminal on stdin that answers `answer` (after `beforeAnswer`). */
+async function runOnTerminal(args: string[], answer: string, beforeAnswer?: () => Promise<unknown>) {
   const stdin = Object.assign(new PassThrough(), { isTTY: true });
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -34,7 +34,7 @@ async function runOnTerminal(args: string[], answer: string) {
   stderr.on('data', (chunk) => {
     err += chunk;
     // Answer once the question is on the screen, as a person would.
-    if (String(chunk).includes('[y/N]')) stdin.end(answer);
+    if (String(chunk).includes('[y/N]')) void (beforeAnswer?.() ?? Promise.resolve()).then(() => stdin.end(answer));
   });
   const io: CommandIo = { stdin, stdout, stderr, env: {}, cwd: process.cwd(), now: Date.now };
   const code = await main(args, io);
@@ -73,5 +73,17 @@ describe('dlq redrive and discard --all on a terminal', () => {
     );
     expect(plan.stdout.split('\n').filter(Boolean)).toHaveLength(1001);
     expect(await store.countDeadLetters({ status: 'parked' })).toBe(1001);
+  });
+
+  it('act only on what was asked about: entries parked while the question waits are left alone', async () => {
+    const store = stores.open();
+    await store.parkDeadLetters([line(1), line(2)]);
+    const other = stores.open({}, store.path);
+    const result = await runOnTerminal(['dlq', 'discard', '--all', '--db', store.path], 'y\n', () =>
+      other.parkDeadLetters([line(3)]),
+    );
+    expect(result.stderr).toContain('discard 2 parked dead letters? [y/N] ');
+    expect(result.stdout).toBe('discarded 1\ndiscarded 2\n');
+    expect((await store.listDeadLetters({ status: 'parked' }, { limit: 5 })).map((e) => e.id)).toEqual([3]);
   });
 });

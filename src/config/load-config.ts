@@ -48,6 +48,8 @@ export interface ConsumerDefinition {
   maxAttempts?: number;
   backoffMs?: number;
   timeoutMs?: number;
+  /** Set by loadConfig: the config file's folder, where `exec` runs. */
+  cwd?: string;
 }
 
 export interface LoadedConfig {
@@ -187,6 +189,7 @@ export async function loadConfig(options: { cwd: string; configPath?: string }):
   if (config.db !== undefined) config.db = resolve(dirname(path), config.db);
   for (const consumer of config.consumers ?? []) {
     if (consumer.handler !== undefined) consumer.handler = resolve(dirname(path), consumer.handler);
+    consumer.cwd = dirname(path);
   }
   return { path, config };
 }

@@ -96,6 +96,18 @@ describe('shell command handlers (--exec)', () => {
     expect(existsSync(join(cwd, 'survived'))).toBe(false);
   });
 
+  it('run in the folder they were given in, whoever runs them later from wherever', async () => {
+    const home = folder();
+    writeFileSync(join(home, 'handler.sh'), 'pwd > ran-in.txt\n', { mode: 0o755 });
+    const spec = settingsFromJson(
+      settingsToJson({ handler: { exec: './handler.sh', cwd: home }, maxAttempts: 1, backoffMs: 0, timeoutMs: 1000 }),
+      'g',
+    ).handler;
+    const deliver = await loadHandler(spec, { env: process.env, cwd: folder() });
+    expect(await deliver(RECORD, delivery)).toEqual({ ok: true });
+    expect(readFileSync(join(home, 'ran-in.txt'), 'utf8').trim()).toBe(home);
+  });
+
   it('succeed when they do not read stdin', async () => {
     const deliver = await loadHandler({ exec: 'true' }, { env: process.env, cwd: folder() });
     expect(await deliver({ ...RECORD, dataJson: JSON.stringify({ big: 'x'.repeat(500_000) }) }, delivery)).toEqual({
@@ -198,7 +210,7 @@ describe('group settings', () => {
 
   it('take a module path relative to the folder evlog runs in, and refuse both kinds at once', () => {
     expect(handlerSpecFromOptions({ handler: './h.mjs', cwd: '/srv/app' })).toEqual({ module: '/srv/app/h.mjs' });
-    expect(handlerSpecFromOptions({ exec: 'cat', cwd: '/' })).toEqual({ exec: 'cat' });
+    expect(handlerSpecFromOptions({ exec: 'cat', cwd: '/srv/app' })).toEqual({ exec: 'cat', cwd: '/srv/app' });
     expect(handlerSpecFromOptions({ cwd: '/' })).toBeNull();
     expect(() => handlerSpecFromOptions({ exec: 'cat', handler: 'h.mjs', cwd: '/' })).toThrow(
       /either --exec or --handler/,

@@ -5,8 +5,12 @@ import { EvlogError } from '../errors.js';
 import { formatEventJson } from '../output/format-event.js';
 import type { EventRecord, JsonObject, StoredEvent } from '../store/index.js';
 
-/** What a group delivers to, as the store remembers it (`handlerJson`). */
-export type HandlerSpec = { exec: string } | { module: string };
+/**
+ * What a group delivers to, as the store remembers it (`handlerJson`): a shell command with
+ * the folder it runs in (where it was given, so `./send-mail.sh` means the same file whoever
+ * runs the group or redrives its entries later, from wherever), or a module's absolute path.
+ */
+export type HandlerSpec = { exec: string; cwd?: string } | { module: string };
 
 /** How long a delivery may take before it counts as failed (reason `timeout`). */
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -71,7 +75,9 @@ export function settingsFromJson(json: string, group: string): GroupSettings {
   }
   const handler: HandlerSpec | undefined =
     typeof value?.exec === 'string'
-      ? { exec: value.exec }
+      ? typeof value.cwd === 'string'
+        ? { exec: value.exec, cwd: value.cwd }
+        : { exec: value.exec }
       : typeof value?.module === 'string'
         ? { module: value.module }
         : undefined;
@@ -97,14 +103,15 @@ export function handlerSpecFromOptions(options: { exec?: string; handler?: strin
       hint: '--exec runs a shell command per event; --handler imports a JS module once and calls it per event',
     });
   }
-  if (options.exec !== undefined) return { exec: options.exec };
+  if (options.exec !== undefined) return { exec: options.exec, cwd: options.cwd };
   if (options.handler !== undefined) return { module: resolve(options.cwd, options.handler) };
   return null;
 }
 
-/** The handler a config's `consumers` entry names (its module path is already absolute). */
-export function handlerSpecFromDefinition(declared: { exec?: string; handler?: string }): HandlerSpec {
-  return declared.exec !== undefined ? { exec: declared.exec } : { module: declared.handler as string };
+/** The handler a config's `consumers` entry names (loadConfig made its paths absolute). */
+export function handlerSpecFromDefinition(declared: { exec?: string; handler?: string; cwd?: string }): HandlerSpec {
+  if (declared.exec === undefined) return { module: declared.handler as string };
+  return declared.cwd === undefined ? { exec: declared.exec } : { exec: declared.exec, cwd: declared.cwd };
 }
 
 /** The delivery function for a spec: a module is imported once, here. */
@@ -112,7 +119,7 @@ export async function loadHandler(
   spec: HandlerSpec,
   options: { env: NodeJS.ProcessEnv; cwd: string; onOutput?: (chunk: Buffer) => void },
 ): Promise<Deliver> {
-  if ('exec' in spec) return execDeliver(spec.exec, options);
+  if ('exec' in spec) return execDeliver(spec.exec, { ...options, cwd: spec.cwd ?? options.cwd });
   return moduleDeliver(await importModuleHandler(spec.module));
 }
 

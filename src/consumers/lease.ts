@@ -1,23 +1,45 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { EventStore } from '../store/index.js';
 
 /** How long a lease lasts unless renewed; its holder renews it three times per period. */
 export const DEFAULT_LEASE_TTL_MS = 15_000;
 
-/** This process's name as a lease holder: host, pid, and a random part for each run. */
+/**
+ * Where a pid means this process table: the boot and the pid namespace (Linux). Two
+ * containers can share a host name while their pids mean different processes; a holder is
+ * judged dead by its pid only when this matches. Empty where it cannot be told: such a
+ * holder is waited for until its lease expires.
+ */
+function processTableId(): string {
+  try {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim().slice(0, 8);
+    const namespace = /\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/pid'))?.[1];
+    return namespace ? `${boot}-${namespace}` : '';
+  } catch {
+    return '';
+  }
+}
+
+let tableId: string | undefined;
+
+/** This process's name as a lease holder: host, pid, a random part for each run, and its process table. */
 export function leaseOwnerId(): string {
-  return `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  tableId ??= processTableId();
+  return `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}:${tableId}`;
 }
 
 /**
- * True when the holder is a process of this machine that no longer exists: its lease can be
- * taken over at once instead of waiting for it to expire (a consumer killed with SIGKILL).
+ * True when the holder is a process of this machine's process table (same host name, boot
+ * and pid namespace) that no longer exists: its lease can be taken over at once instead of
+ * waiting for it to expire (a consumer killed with SIGKILL).
  */
 export function holderIsDead(holder: string): boolean {
-  const [host, pidText] = holder.split(':');
+  const [host, pidText, , table] = holder.split(':');
   const pid = Number(pidText);
-  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0) return false;
+  tableId ??= processTableId();
+  if (host !== hostname() || !table || table !== tableId || !Number.isInteger(pid) || pid <= 0) return false;
   if (pid === process.pid) return false;
   try {
     process.kill(pid, 0);

@@ -356,7 +356,8 @@ async function redriveLine(
 ): Promise<RedriveOutcome> {
   let event: ReturnType<typeof eventFromJson>;
   try {
-    event = eventFromJson(parseJson(entry.line ?? '', 'the line'), { topic: entry.topic ?? undefined }, false);
+    const defaults = { topic: entry.topic ?? undefined, ...entry.lineDefaults };
+    event = eventFromJson(parseJson(entry.line ?? '', 'the line'), defaults, false);
     const checked = (await targets.guard()).check(event);
     event = checked instanceof Promise ? await checked : checked;
     prepareEvent(event, targets.maxEventBytes);

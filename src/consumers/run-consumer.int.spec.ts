@@ -3,6 +3,7 @@ import { EvlogError } from '../errors.js';
 import type { EventRecord, EventStore } from '../store/index.js';
 import { manualClock, useTempStores } from '../store/sqlite/test-store.js';
 import type { Deliver, DeliveryResult, GroupSettings } from './handler.js';
+import { leaseOwnerId } from './lease.js';
 import { type ConsumeReport, type RunnerClock, runConsumer } from './run-consumer.js';
 
 const SETTINGS: GroupSettings = { handler: { exec: 'true' }, maxAttempts: 3, backoffMs: 100, timeoutMs: 1000 };
@@ -294,9 +295,9 @@ describe('runConsumer', () => {
     const store = stores.open();
     await seed(store);
     await store.saveConsumerGroup('g', 'orders', '{"exec":"true"}');
-    const { hostname } = await import('node:os');
-    // A pid that cannot exist on Linux (above pid_max).
-    await store.acquireGroupLease('g', `${hostname()}:99999999:dead`, 60_000);
+    // This machine's own owner id, with a pid that cannot exist on Linux (above pid_max).
+    const [host, , , table] = leaseOwnerId().split(':');
+    await store.acquireGroupLease('g', `${host}:99999999:dead:${table}`, 60_000);
     const handler = scriptedHandler();
     const summary = await runConsumer(store, {
       group: 'g',
@@ -350,5 +351,96 @@ describe('runConsumer', () => {
     });
     expect(handler.deliveries.map(([p]) => p)).toEqual([1, 2, 4, 5, 6]);
     expect(summary).toMatchObject({ checkpoint: 6, stopped: 'signal' });
+  });
+
+  it('dead-letters an event its upcaster throws on, without a delivery, and goes on', async () => {
+    const store = stores.open();
+    await seed(store);
+    const handler = scriptedHandler();
+    const summary = await runConsumer(store, {
+      group: 'g',
+      topic: 'orders',
+      settings: SETTINGS,
+      deliver: handler.deliver,
+      upcast: (record) => {
+        if (record.position === 2) throw new Error('the upcaster of OrderPlaced 1→2 threw: no currency');
+        return record;
+      },
+    });
+    expect(handler.deliveries.map(([p]) => p)).toEqual([1, 4, 5]);
+    expect(summary).toMatchObject({ events: 4, succeeded: 3, deadLettered: 1, checkpoint: 5 });
+    const [entry] = await store.listDeadLetters({}, { limit: 5 });
+    expect(entry).toMatchObject({ position: 2, reason: 'invalid', attempts: 0 });
+    expect(entry?.error).toContain('no currency');
+  });
+
+  it("changes a group's settings only once it holds the lease: a refused process changes nothing", async () => {
+    const store = stores.open();
+    await seed(store);
+    const holder = stores.open({}, store.path);
+    await holder.saveConsumerGroup('g', 'orders', '{"exec":"true"}');
+    await holder.acquireGroupLease('g', 'other-host:1:abc', 60_000);
+    const handler = scriptedHandler();
+    const refused = await runConsumer(store, {
+      group: 'g',
+      topic: 'payments',
+      settings: { ...SETTINGS, handler: { exec: 'echo WRONG' } },
+      deliver: handler.deliver,
+    }).catch((error: unknown) => error);
+    expect((refused as EvlogError).code).toBe('conflict');
+    expect(await store.readConsumerGroup('g')).toMatchObject({ topic: 'orders', handlerJson: '{"exec":"true"}' });
+    expect(handler.deliveries).toEqual([]);
+  });
+
+  it('leaves no abort listener behind while following', async () => {
+    const store = stores.open();
+    await seed(store);
+    const writer = stores.open({}, store.path);
+    const controller = new AbortController();
+    let wakes = 0;
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      await runConsumer(store, {
+        group: 'g',
+        topic: 'orders',
+        settings: SETTINGS,
+        deliver: scriptedHandler().deliver,
+        follow: true,
+        signal: controller.signal,
+        onReport: (report) => {
+          if (report.kind !== 'caught-up') return;
+          if (++wakes < 15) void writer.appendEvents([{ topic: 'orders', type: 'OrderPlaced', data: {} }]);
+          else controller.abort();
+        },
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(wakes).toBe(15);
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+  });
+
+  it('does not dead-letter an event whose last attempt failed while stopping', async () => {
+    const store = stores.open();
+    await seed(store);
+    const controller = new AbortController();
+    const handler = scriptedHandler((record) => {
+      if (record.position !== 2) return { ok: true };
+      // A service manager stops everything: the handler dies of the same SIGTERM.
+      controller.abort();
+      return { ok: false, reason: 'handler-failed', error: 'killed by SIGTERM' };
+    });
+    const summary = await runConsumer(store, {
+      group: 'g',
+      topic: 'orders',
+      settings: { ...SETTINGS, maxAttempts: 1 },
+      deliver: handler.deliver,
+      signal: controller.signal,
+    });
+    expect(summary).toMatchObject({ checkpoint: 1, deadLettered: 0, stopped: 'signal' });
+    expect(await store.countDeadLetters({})).toBe(0);
   });
 });

@@ -111,7 +111,10 @@ export async function runConsumer(store: EventStore, options: ConsumeOptions): P
     stopped: 'caught-up',
   };
 
-  summary.checkpoint = (await store.saveConsumerGroup(group, topic, settingsToJson(settings))).checkpoint;
+  const handlerJson = settingsToJson(settings);
+  // A new group is created as it is asked for; an existing one keeps its settings until this
+  // process holds the lease: a process that is refused, or waits, changes nothing.
+  if (!(await store.readConsumerGroup(group))) await store.saveConsumerGroup(group, topic, handlerJson);
   if (!(await acquire(store, options, owner, ttlMs, clock, signal, report))) {
     summary.stopped = 'signal';
     return summary;
@@ -119,8 +122,8 @@ export async function runConsumer(store: EventStore, options: ConsumeOptions): P
   const lease = keepLease(store, group, owner, ttlMs);
   const commits = options.follow ? waitForCommit(store) : undefined;
   try {
-    // Read after the lease is ours: the previous holder may have moved it until then.
-    summary.checkpoint = (await store.readConsumerGroup(group))?.checkpoint ?? 0;
+    // Saved and read after the lease is ours: the previous holder may have moved the checkpoint until then.
+    summary.checkpoint = (await store.saveConsumerGroup(group, topic, handlerJson, owner)).checkpoint;
     const every = options.checkpointEvery ?? 1;
     let done = summary.checkpoint;
     let pending = 0;
@@ -139,8 +142,9 @@ export async function runConsumer(store: EventStore, options: ConsumeOptions): P
       for (const stored of page) {
         if (signal.aborted) return await stop('signal');
         if (lease.lost()) throw leaseLost(group);
-        const record = options.upcast ? options.upcast(stored) : stored;
-        const outcome = await deliverWithRetries(record, options, clock, signal, summary, report);
+        const upcast = upcastOrPark(stored, options, clock, report);
+        const record = upcast.record;
+        const outcome = upcast.parked ?? (await deliverWithRetries(record, options, clock, signal, summary, report));
         if (outcome.kind === 'interrupted') return await stop('signal');
         done = record.position;
         summary.events++;
@@ -175,11 +179,16 @@ function leaseLost(group: string): EvlogError {
   });
 }
 
+/** Waits for `work` or the signal, whichever comes first, leaving no listener behind. */
 function untilAborted(work: Promise<void>, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
   return new Promise<void>((resolve) => {
-    signal.addEventListener('abort', () => resolve(), { once: true });
-    work.then(resolve, resolve);
+    const done = () => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    work.then(done, done);
   });
 }
 
@@ -221,6 +230,44 @@ async function acquire(
   }
 }
 
+/**
+ * The record in its latest shape. An upcaster that throws on it would throw on every try, so
+ * the event is dead-lettered at once (reason `invalid`, no delivery made) instead of stopping
+ * the group at it forever; once the upcaster is fixed, `dlq redrive` delivers it.
+ */
+function upcastOrPark(
+  stored: EventRecord,
+  options: ConsumeOptions,
+  clock: RunnerClock,
+  report: (report: ConsumeReport) => void,
+): { record: EventRecord; parked?: Outcome } {
+  if (!options.upcast) return { record: stored };
+  try {
+    return { record: options.upcast(stored) };
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error);
+    report({ kind: 'dead-lettered', record: stored, attempts: 0, reason: 'invalid', error: text });
+    return {
+      record: stored,
+      parked: {
+        kind: 'dead-lettered',
+        deadLetter: {
+          source: 'consumer',
+          group: options.group,
+          position: stored.position,
+          topic: stored.topic,
+          type: stored.type,
+          line: null,
+          reason: 'invalid',
+          error: text,
+          attempts: 0,
+          firstFailedAt: clock.now(),
+        },
+      },
+    };
+  }
+}
+
 async function deliverWithRetries(
   record: EventRecord,
   options: ConsumeOptions,
@@ -238,6 +285,9 @@ async function deliverWithRetries(
       return { kind: 'succeeded' };
     }
     firstFailedAt ??= clock.now();
+    // A failure while stopping is not trusted: a service manager's SIGTERM reaches the handler
+    // too. The event is left for the next run rather than dead-lettered or retried.
+    if (signal.aborted) return { kind: 'interrupted' };
     if (attempt >= maxAttempts) {
       report({ kind: 'dead-lettered', record, attempts: attempt, reason: result.reason, error: result.error });
       return {
@@ -256,8 +306,6 @@ async function deliverWithRetries(
         },
       };
     }
-    // Stopping now leaves the event for the next run: it was not done with.
-    if (signal.aborted) return { kind: 'interrupted' };
     const delayMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2 ** (attempt - 1));
     report({ kind: 'retrying', record, attempt, error: result.error, delayMs });
     summary.retries++;

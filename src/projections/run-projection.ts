@@ -2,7 +2,7 @@ import { EvlogError } from '../errors.js';
 import type { RecordUpcaster } from '../schema/upcast.js';
 import type { EventStore } from '../store/port.js';
 import { readAllEvents } from '../store/read-all-events.js';
-import type { EventRecord, NewDeadLetter, ProjectionRecord } from '../store/types.js';
+import type { DeadLetter, EventRecord, NewDeadLetter, ProjectionRecord, RebuildResolution } from '../store/types.js';
 import { DEFAULT_SNAPSHOT_EVERY, type ProjectionDefinition, type ProjectionEvent } from './define-projection.js';
 import { evolveState, keyOf, projectionFailure, projectionFilter, toProjectionEvent } from './fold.js';
 
@@ -51,6 +51,8 @@ function createFolder(
   let checkpoint = start.checkpoint;
   let lastSnapshot = start.checkpoint;
   let events = 0;
+  // The positions the projection's code failed on (parked, or met again parked or discarded).
+  const failedPositions = new Set<number>();
   const snapshotEvery = definition.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY;
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
 
@@ -226,6 +228,7 @@ function createFolder(
     const park = (i: number, error: unknown) => {
       parked.add(i);
       const record = records[i] as EventRecord;
+      failedPositions.add(record.position);
       // A rebuild meets again the events parked (or discarded) before: they are not parked twice.
       if (options.alreadyParked?.has(record.position)) return;
       const cause = error instanceof EvlogError && error.cause !== undefined ? error.cause : error;
@@ -320,6 +323,10 @@ function createFolder(
     get events() {
       return events;
     },
+    /** Whether the code failed on the event at `position` (folded so far). */
+    failedAt(position: number): boolean {
+      return failedPositions.has(position);
+    },
     /** Folds every matching event after the checkpoint up to `to`, then moves the checkpoint to `to`. */
     async foldUntil(to: number): Promise<void> {
       if (to <= checkpoint) return;
@@ -358,6 +365,42 @@ async function parkedPositions(store: EventStore, name: string): Promise<Set<num
     }
   }
   return positions;
+}
+
+/**
+ * The projection's parked entries whose event a rebuild folded up to `checkpoint` without an
+ * error: the rebuilt read model holds them, so its swap marks them redriven (a redrive would
+ * apply them a second time). An entry whose event the definition no longer reads (its topics
+ * or types changed) was not applied, and stays parked; so does one the rebuild failed on again.
+ */
+async function appliedByRebuild(
+  store: EventStore,
+  definition: ProjectionDefinition,
+  checkpoint: number,
+  failedAt: (position: number) => boolean,
+): Promise<RebuildResolution | undefined> {
+  const reads = (entry: DeadLetter) =>
+    (!definition.topics || (entry.topic !== null && definition.topics.includes(entry.topic))) &&
+    (!definition.types || (entry.type !== null && definition.types.includes(entry.type)));
+  const ids: number[] = [];
+  let afterId: number | undefined;
+  for (;;) {
+    const page = await store.listDeadLetters(
+      { group: definition.name, source: 'projection', status: 'parked' },
+      { limit: 5000, afterId },
+    );
+    for (const entry of page) {
+      const position = entry.position;
+      if (position !== null && position <= checkpoint && !failedAt(position) && reads(entry)) ids.push(entry.id);
+    }
+    if (page.length < 5000) break;
+    afterId = page[page.length - 1]?.id;
+  }
+  if (ids.length === 0) return undefined;
+  return {
+    ids,
+    note: `applied by \`projection rebuild ${definition.name}\` (version ${definition.version}): the rebuilt read model holds it`,
+  };
 }
 
 /** The stored version differs from the definition's: the read model must be rebuilt first. */
@@ -483,7 +526,8 @@ export async function rebuildProjection(
       if (round > 0 && head <= folder.checkpoint) break;
       await folder.foldUntil(head);
     }
-    await store.finishProjectionRebuild(definition.name, generation, folder.serializedStates());
+    const resolved = await appliedByRebuild(store, definition, folder.checkpoint, (p) => folder.failedAt(p));
+    await store.finishProjectionRebuild(definition.name, generation, folder.serializedStates(), resolved);
   } catch (error) {
     await store.abandonProjectionRebuild(definition.name, generation).catch(() => {});
     throw error;

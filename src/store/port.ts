@@ -17,6 +17,7 @@ import type {
   ProjectionCommit,
   ProjectionRecord,
   ProjectionSnapshot,
+  RebuildResolution,
   RedriveResult,
   RegisterSchemaOptions,
   SchemaTypeSummary,
@@ -125,9 +126,15 @@ export interface EventStore {
 
   /**
    * Writes the rebuilt generation's states (a rebuild keeps them in memory: an interrupted
-   * one is thrown away anyway) and swaps it in, in one transaction; then deletes the old one.
+   * one is thrown away anyway) and swaps it in, in one transaction that also marks `resolved`
+   * dead letters redriven (see RebuildResolution); then deletes the old one.
    */
-  finishProjectionRebuild(name: string, generation: number, states: Iterable<[string, string]>): Promise<void>;
+  finishProjectionRebuild(
+    name: string,
+    generation: number,
+    states: Iterable<[string, string]>,
+    resolved?: RebuildResolution,
+  ): Promise<void>;
 
   /** Drops a rebuild's generation; the read model in use is untouched. */
   abandonProjectionRebuild(name: string, generation: number): Promise<void>;
@@ -137,10 +144,16 @@ export interface EventStore {
 
   /**
    * A consumer group's record, created with this topic and handler when it has none. The
-   * handler is replaced when given; a different topic is refused (conflict) once the group
-   * has a checkpoint, since its checkpoint counts positions of the old topic.
+   * topic and handler (when given) are replaced only by `owner`, the holder of the group's
+   * lease, or when nobody holds it; otherwise, or for another topic once the group has a
+   * checkpoint (it counts positions of the old topic), the store refuses with a conflict.
    */
-  saveConsumerGroup(name: string, topic: string, handlerJson: string | null): Promise<ConsumerGroupRecord>;
+  saveConsumerGroup(
+    name: string,
+    topic: string,
+    handlerJson: string | null,
+    owner?: string,
+  ): Promise<ConsumerGroupRecord>;
 
   readConsumerGroup(name: string): Promise<ConsumerGroupRecord | null>;
 

@@ -242,8 +242,20 @@ export interface ProjectionCommit {
    * neither checked nor moved (`from`/`to` are ignored), and no snapshot is taken. Refused
    * (conflict) when the claim was lost, or when a runner or a rebuild of the projection has
    * reported in within `quietForMs` (it holds states in memory and would write over this one).
+   * `note` goes to the entry's history line (e.g. no key takes the event: no state is written).
    */
-  redrive?: { id: number; owner: string; quietForMs: number };
+  redrive?: { id: number; owner: string; quietForMs: number; note?: string };
+}
+
+/**
+ * Dead letters of a projection whose events a rebuild applied without error: marked
+ * `redriven` in the swap's transaction (a history line with `note`), since the swapped-in read
+ * model holds their events and a redrive would apply them twice. Entries no longer parked are
+ * left as they are.
+ */
+export interface RebuildResolution {
+  ids: readonly number[];
+  note: string;
 }
 
 /** A snapshot: every key's state (a JSON object of key → state) after the event at `position`. */
@@ -272,6 +284,12 @@ export type DeadLetterStatus = 'parked' | 'redriven' | 'discarded';
 
 export const DEAD_LETTER_STATUSES: readonly DeadLetterStatus[] = ['parked', 'redriven', 'discarded'];
 
+/** What a batch gave every line that did not say otherwise, kept with a parked line. */
+export interface LineDefaults {
+  key?: string;
+  schemaVersion?: number;
+}
+
 /** A dead letter to park. */
 export interface NewDeadLetter {
   source: DeadLetterSource;
@@ -283,6 +301,8 @@ export interface NewDeadLetter {
   type: string | null;
   /** The raw input line of a batch (null for stored events). */
   line: string | null;
+  /** The batch's defaults for that line besides the topic (`--key`, `--schema-version`). */
+  lineDefaults?: LineDefaults | null;
   reason: DeadLetterReason;
   error: string;
   attempts: number;
@@ -300,6 +320,7 @@ export interface DeadLetter {
   topic: string | null;
   type: string | null;
   line: string | null;
+  lineDefaults: LineDefaults | null;
   reason: DeadLetterReason;
   /** The last failure's error text. */
   error: string;
@@ -317,6 +338,8 @@ export interface DeadLetterHistoryEntry {
   error: string | null;
   /** Where a redriven batch line was appended. */
   position: number | null;
+  /** Why, when it was not a plain redrive: e.g. a rebuild applied the event, or no key takes it. */
+  note: string | null;
 }
 
 export interface DeadLetterWithHistory extends DeadLetter {
@@ -348,7 +371,7 @@ export interface DeadLetterPage {
 
 /** The outcome of delivering a parked entry again. */
 export type RedriveResult =
-  | { ok: true; position?: number | null }
+  | { ok: true; position?: number | null; note?: string }
   | { ok: false; error: string; reason?: DeadLetterReason };
 
 /** A consumer group's record in the store. Its handler is kept as JSON text that src/consumers owns. */

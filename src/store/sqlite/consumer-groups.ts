@@ -64,30 +64,43 @@ export function createConsumerGroups(
     return row ? toRecord(row) : null;
   }
 
-  const save = db.transaction((name: string, topic: string, handlerJson: string | null): ConsumerGroupRecord => {
-    const now = clock();
-    const existing = read(name);
-    if (!existing) {
-      if (handlerJson === null) {
-        throw new EvlogError('not_found', `consumer group "${name}" has no handler yet`, {
-          hint: 'give it one with --exec <command> or --handler <module>',
-        });
+  const save = db.transaction(
+    (name: string, topic: string, handlerJson: string | null, owner: string | undefined): ConsumerGroupRecord => {
+      const now = clock();
+      const existing = read(name);
+      if (!existing) {
+        if (handlerJson === null) {
+          throw new EvlogError('not_found', `consumer group "${name}" has no handler yet`, {
+            hint: 'give it one with --exec <command> or --handler <module>',
+          });
+        }
+        insert.run(name, topic, handlerJson, now, now);
+        return read(name) as ConsumerGroupRecord;
       }
-      insert.run(name, topic, handlerJson, now, now);
-    } else {
+      const changed = (handlerJson !== null && handlerJson !== existing.handlerJson) || existing.topic !== topic;
+      if (!changed) return existing;
+      const heldByOther =
+        existing.leaseOwner !== null && existing.leaseOwner !== owner && (existing.leaseExpiresAt ?? 0) >= now;
+      if (heldByOther) {
+        throw new EvlogError(
+          'conflict',
+          `consumer group "${name}" is being consumed by another process; its settings were left as they are`,
+          { hint: 'stop the other process first, or run this one with --follow to take over when it stops' },
+        );
+      }
       if (existing.topic !== topic && existing.checkpoint > 0) {
         throw new EvlogError(
           'conflict',
           `consumer group "${name}" consumes topic "${existing.topic}", not "${topic}"`,
-          { hint: 'its checkpoint counts positions of that topic: use another group name for another topic' },
+          {
+            hint: 'its checkpoint counts positions of that topic: use another group name for another topic',
+          },
         );
       }
-      if (handlerJson !== null && (handlerJson !== existing.handlerJson || existing.topic !== topic)) {
-        updateHandler.run(handlerJson, topic, now, name);
-      }
-    }
-    return read(name) as ConsumerGroupRecord;
-  });
+      updateHandler.run(handlerJson ?? existing.handlerJson, topic, now, name);
+      return read(name) as ConsumerGroupRecord;
+    },
+  );
 
   const acquire = db.transaction((name: string, owner: string, ttlMs: number, takeOverFrom?: string): LeaseResult => {
     const now = clock();
@@ -123,8 +136,8 @@ export function createConsumerGroups(
   );
 
   return {
-    saveConsumerGroup(name: string, topic: string, handlerJson: string | null): ConsumerGroupRecord {
-      return save.immediate(name, topic, handlerJson);
+    saveConsumerGroup(name: string, topic: string, handlerJson: string | null, owner?: string): ConsumerGroupRecord {
+      return save.immediate(name, topic, handlerJson, owner);
     },
     readConsumerGroup: read,
     listConsumerGroups(): ConsumerGroupSummary[] {

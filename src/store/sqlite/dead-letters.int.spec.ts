@@ -35,6 +35,7 @@ describe('dead letters in the store', () => {
       topic: 'orders',
       type: 'OrderPlaced',
       line: null,
+      lineDefaults: null,
       reason: 'handler-failed',
       error: 'smtp down',
       attempts: 3,
@@ -98,11 +99,13 @@ describe('dead letters in the store', () => {
     await store.finishRedrive(2, 'redrive-a', { ok: false, error: 'still down', reason: 'timeout' });
     const one = await store.readDeadLetter(1);
     expect(one?.status).toBe('redriven');
-    expect(one?.history).toEqual([{ at: clock.now(), action: 'redriven', error: null, position: null }]);
+    expect(one?.history).toEqual([{ at: clock.now(), action: 'redriven', error: null, position: null, note: null }]);
     const two = await store.readDeadLetter(2);
     expect(two).toMatchObject({ status: 'parked', attempts: 4, error: 'still down', reason: 'timeout' });
     expect(two?.lastFailedAt).toBe(clock.now());
-    expect(two?.history).toEqual([{ at: clock.now(), action: 'failed', error: 'still down', position: null }]);
+    expect(two?.history).toEqual([
+      { at: clock.now(), action: 'failed', error: 'still down', position: null, note: null },
+    ]);
 
     // A finished entry cannot be finished twice, nor claimed again once redriven.
     await store.finishRedrive(1, 'redrive-a', { ok: false, error: 'late' });
@@ -134,7 +137,7 @@ describe('dead letters in the store', () => {
     expect(await store.discardDeadLetters([1])).toEqual([]);
     const one = await store.readDeadLetter(1);
     expect(one?.status).toBe('discarded');
-    expect(one?.history).toEqual([{ at: clock.now(), action: 'discarded', error: null, position: null }]);
+    expect(one?.history).toEqual([{ at: clock.now(), action: 'discarded', error: null, position: null, note: null }]);
     expect(await store.claimDeadLetters([1], 'r', clock.now() + 1000)).toEqual([]);
   });
 

@@ -5,11 +5,13 @@ import type {
   DeadLetterHistoryEntry,
   DeadLetterPage,
   DeadLetterWithHistory,
+  LineDefaults,
   NewDeadLetter,
   RedriveResult,
 } from '../types.js';
 
-const COLUMNS = `id, source, grp, position, topic, type, line, reason, error, attempts, status, first_failed_at, last_failed_at`;
+const COLUMNS = `id, source, grp, position, topic, type, line, reason, error, attempts, status, first_failed_at, last_failed_at,
+  line_defaults`;
 
 type DeadLetterRow = [
   number,
@@ -25,6 +27,7 @@ type DeadLetterRow = [
   DeadLetter['status'],
   number,
   number,
+  string | null,
 ];
 
 function toDeadLetter(row: DeadLetterRow): DeadLetter {
@@ -42,7 +45,14 @@ function toDeadLetter(row: DeadLetterRow): DeadLetter {
     status: row[10],
     firstFailedAt: row[11],
     lastFailedAt: row[12],
+    lineDefaults: row[13] === null ? null : (JSON.parse(row[13]) as LineDefaults),
   };
+}
+
+/** A parked line's defaults as stored: null when it has none. */
+function defaultsJson(defaults: LineDefaults | null | undefined): string | null {
+  const json = defaults ? JSON.stringify(defaults) : '{}';
+  return json === '{}' ? null : json;
 }
 
 /** The WHERE clause and its parameters for a filter (values are always bound, never spliced). */
@@ -77,17 +87,17 @@ function whereClause(filter: DeadLetterFilter): { sql: string; params: unknown[]
  */
 export function createDeadLetters(db: Database, clock: () => number) {
   const insert = db.prepare(
-    `INSERT INTO dead_letters (source, grp, position, topic, type, line, reason, error, attempts, status,
-       first_failed_at, last_failed_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'parked', ?, ?)`,
+    `INSERT INTO dead_letters (source, grp, position, topic, type, line, line_defaults, reason, error, attempts,
+       status, first_failed_at, last_failed_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'parked', ?, ?)`,
   );
   const selectOne = db.prepare(`SELECT ${COLUMNS} FROM dead_letters WHERE id = ?`).raw();
   const selectHistory = db
-    .prepare('SELECT at, action, error, position FROM dead_letter_history WHERE dead_letter_id = ? ORDER BY seq')
+    .prepare('SELECT at, action, error, position, note FROM dead_letter_history WHERE dead_letter_id = ? ORDER BY seq')
     .raw();
   const insertHistory = db.prepare(
-    `INSERT INTO dead_letter_history (dead_letter_id, seq, at, action, error, position)
-     VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM dead_letter_history WHERE dead_letter_id = ?), ?, ?, ?, ?)`,
+    `INSERT INTO dead_letter_history (dead_letter_id, seq, at, action, error, position, note)
+     VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM dead_letter_history WHERE dead_letter_id = ?), ?, ?, ?, ?, ?)`,
   );
   const claim = db.prepare(
     `UPDATE dead_letters SET claim_owner = ?, claimed_until = ?
@@ -96,6 +106,11 @@ export function createDeadLetters(db: Database, clock: () => number) {
   const markRedriven = db.prepare(
     `UPDATE dead_letters SET status = 'redriven', claim_owner = NULL, claimed_until = NULL
      WHERE id = ? AND claim_owner = ? AND status = 'parked'`,
+  );
+  // Claimed or not: a redrive in flight is refused at its commit anyway (the generation changed).
+  const markResolved = db.prepare(
+    `UPDATE dead_letters SET status = 'redriven', claim_owner = NULL, claimed_until = NULL
+     WHERE id = ? AND status = 'parked'`,
   );
   const markFailedAgain = db.prepare(
     `UPDATE dead_letters SET attempts = attempts + 1, error = ?, reason = coalesce(?, reason), last_failed_at = ?,
@@ -131,6 +146,7 @@ export function createDeadLetters(db: Database, clock: () => number) {
         entry.topic,
         entry.type,
         entry.line,
+        defaultsJson(entry.lineDefaults),
         entry.reason,
         entry.error,
         entry.attempts,
@@ -158,12 +174,26 @@ export function createDeadLetters(db: Database, clock: () => number) {
     const now = clock();
     if (result.ok) {
       if (markRedriven.run(id, owner).changes === 0) return false;
-      insertHistory.run(id, id, now, 'redriven', null, position);
+      insertHistory.run(id, id, now, 'redriven', null, position, result.note ?? null);
     } else {
       if (markFailedAgain.run(result.error, result.reason ?? null, now, id, owner).changes === 0) return false;
-      insertHistory.run(id, id, now, 'failed', result.error, null);
+      insertHistory.run(id, id, now, 'failed', result.error, null, null);
     }
     return true;
+  }
+
+  /**
+   * Marks parked entries redriven without a redrive, inside the caller's transaction: their
+   * event was applied otherwise (a rebuild), as `note` says. Entries no longer parked are left
+   * as they are; returns the ids marked.
+   */
+  function resolve(ids: readonly number[], note: string): number[] {
+    const now = clock();
+    return ids.filter((id) => {
+      if (markResolved.run(id).changes === 0) return false;
+      insertHistory.run(id, id, now, 'redriven', null, null, note);
+      return true;
+    });
   }
 
   const releaseAll = db.transaction((ids: readonly number[], owner: string) => {
@@ -175,7 +205,7 @@ export function createDeadLetters(db: Database, clock: () => number) {
     const discarded: number[] = [];
     for (const id of ids) {
       if (discard.run(id, now).changes === 0) continue;
-      insertHistory.run(id, id, now, 'discarded', null, null);
+      insertHistory.run(id, id, now, 'discarded', null, null, null);
       discarded.push(id);
     }
     return discarded;
@@ -184,6 +214,7 @@ export function createDeadLetters(db: Database, clock: () => number) {
   return {
     park,
     finish,
+    resolve,
     parkDeadLetters(entries: NewDeadLetter[]): number[] {
       return parkAll.immediate(entries);
     },
@@ -205,8 +236,14 @@ export function createDeadLetters(db: Database, clock: () => number) {
       const row = selectOne.get(id) as DeadLetterRow | undefined;
       if (!row) return null;
       const history = (
-        selectHistory.all(id) as [number, DeadLetterHistoryEntry['action'], string | null, number | null][]
-      ).map(([at, action, error, position]) => ({ at, action, error, position }));
+        selectHistory.all(id) as [
+          number,
+          DeadLetterHistoryEntry['action'],
+          string | null,
+          number | null,
+          string | null,
+        ][]
+      ).map(([at, action, error, position, note]) => ({ at, action, error, position, note }));
       return { ...toDeadLetter(row), history };
     },
     claimDeadLetters(ids: readonly number[], owner: string, until: number): DeadLetter[] {

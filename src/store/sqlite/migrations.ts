@@ -114,7 +114,8 @@ const MIGRATIONS: readonly string[] = [
   // src/consumers owns), its checkpoint, and the lease of the one process delivering to it.
   // A dead letter: what was parked, why, and its status; a redrive in flight holds a claim on
   // it (claim_owner until claimed_until). Entries are never deleted: discarding is a status.
-  // Every redrive or discard adds a history row.
+  // Every redrive or discard adds a history row (`note`: why, when it was not a plain redrive,
+  // e.g. a rebuild that applied the event).
   `
   CREATE TABLE consumer_groups (
     name             TEXT PRIMARY KEY,
@@ -134,6 +135,7 @@ const MIGRATIONS: readonly string[] = [
     topic           TEXT,
     type            TEXT,
     line            TEXT,
+    line_defaults   TEXT,
     reason          TEXT NOT NULL,
     error           TEXT NOT NULL,
     attempts        INTEGER NOT NULL,
@@ -153,6 +155,7 @@ const MIGRATIONS: readonly string[] = [
     action         TEXT NOT NULL,
     error          TEXT,
     position       INTEGER,
+    note           TEXT,
     PRIMARY KEY (dead_letter_id, seq)
   ) WITHOUT ROWID;
   `,

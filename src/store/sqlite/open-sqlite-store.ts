@@ -192,7 +192,8 @@ function createSqliteStore(db: Database.Database, path: string, options: OpenSto
       db,
       options.clock ?? Date.now,
       (entries) => deadLetters().park(entries),
-      (id, owner) => deadLetters().finish(id, owner, { ok: true }, null),
+      (id, owner, note) => deadLetters().finish(id, owner, { ok: true, note }, null),
+      (ids, note) => deadLetters().resolve(ids, note),
     ),
   );
   const parkAlso = (entries: readonly NewDeadLetter[] | undefined) => () => {
@@ -366,8 +367,8 @@ function createSqliteStore(db: Database.Database, path: string, options: OpenSto
       return guarded(() => projections().beginProjectionRebuild(name, version));
     },
 
-    async finishProjectionRebuild(name, generation, states) {
-      guarded(() => projections().finishProjectionRebuild(name, generation, states));
+    async finishProjectionRebuild(name, generation, states, resolved) {
+      guarded(() => projections().finishProjectionRebuild(name, generation, states, resolved));
     },
 
     async abandonProjectionRebuild(name, generation) {
@@ -378,8 +379,8 @@ function createSqliteStore(db: Database.Database, path: string, options: OpenSto
       return guarded(() => projections().readProjectionSnapshot(name, version, atOrBefore));
     },
 
-    async saveConsumerGroup(name, topic, handlerJson) {
-      return guarded(() => groups().saveConsumerGroup(name, topic, handlerJson));
+    async saveConsumerGroup(name, topic, handlerJson, owner) {
+      return guarded(() => groups().saveConsumerGroup(name, topic, handlerJson, owner));
     },
 
     async readConsumerGroup(name) {

@@ -1,6 +1,12 @@
 import type { Database } from 'better-sqlite3';
 import { EvlogError } from '../../errors.js';
-import type { NewDeadLetter, ProjectionCommit, ProjectionRecord, ProjectionSnapshot } from '../types.js';
+import type {
+  NewDeadLetter,
+  ProjectionCommit,
+  ProjectionRecord,
+  ProjectionSnapshot,
+  RebuildResolution,
+} from '../types.js';
 
 type ProjectionRow = [
   string,
@@ -51,7 +57,8 @@ export function createProjectionTables(
   db: Database,
   clock: () => number,
   park: (entries: readonly NewDeadLetter[]) => number[],
-  finishRedrive: (id: number, owner: string) => boolean,
+  finishRedrive: (id: number, owner: string, note: string | undefined) => boolean,
+  resolveDeadLetters: (ids: readonly number[], note: string) => number[],
 ) {
   const selectOne = db.prepare(`${SELECT_PROJECTION} WHERE p.name = ?`).raw();
   const selectCheckpoint = db
@@ -177,7 +184,7 @@ export function createProjectionTables(
       );
     }
     for (const [key, state] of batch.states) upsertState.run(batch.name, batch.generation, key, state);
-    if (!finishRedrive(redrive.id, redrive.owner)) {
+    if (!finishRedrive(redrive.id, redrive.owner, redrive.note)) {
       throw new EvlogError('conflict', `dead letter ${redrive.id} is no longer claimed by this redrive`, {
         hint: 'another redrive or a discard took it over; the state was not changed',
       });
@@ -236,16 +243,20 @@ export function createProjectionTables(
     return generation;
   });
 
-  const swap = db.transaction((name: string, generation: number, states: Iterable<[string, string]>): number => {
-    const record = checkpointOf(name);
-    if (record.rebuild?.generation !== generation) {
-      throw new EvlogError('conflict', `the rebuild of projection "${name}" was taken over by another process`);
-    }
-    for (const [key, state] of states) upsertState.run(name, generation, key, state);
-    swapIn.run(clock(), name);
-    deleteOtherSnapshots.run(name, record.rebuild.version);
-    return record.generation;
-  });
+  const swap = db.transaction(
+    (name: string, generation: number, states: Iterable<[string, string]>, resolved?: RebuildResolution): number => {
+      const record = checkpointOf(name);
+      if (record.rebuild?.generation !== generation) {
+        throw new EvlogError('conflict', `the rebuild of projection "${name}" was taken over by another process`);
+      }
+      for (const [key, state] of states) upsertState.run(name, generation, key, state);
+      swapIn.run(clock(), name);
+      // The new read model holds these events: their entries must not be redriven into it again.
+      if (resolved?.ids.length) resolveDeadLetters(resolved.ids, resolved.note);
+      deleteOtherSnapshots.run(name, record.rebuild.version);
+      return record.generation;
+    },
+  );
 
   const abandon = db.transaction((name: string, generation: number) => {
     const record = readProjection(name);
@@ -287,8 +298,13 @@ export function createProjectionTables(
     beginProjectionRebuild(name: string, version: number): number {
       return beginRebuild.immediate(name, version);
     },
-    finishProjectionRebuild(name: string, generation: number, states: Iterable<[string, string]>): void {
-      const old = swap.immediate(name, generation, states);
+    finishProjectionRebuild(
+      name: string,
+      generation: number,
+      states: Iterable<[string, string]>,
+      resolved?: RebuildResolution,
+    ): void {
+      const old = swap.immediate(name, generation, states, resolved);
       // After the swap, in its own transaction: readers already see the new generation.
       db.transaction(() => deleteGeneration.run(name, old)).immediate();
     },

@@ -43,7 +43,7 @@ export function makeEvent(
 }
 
 export function makeDeadLetter(id: number, fields: Partial<DeadLetter> = {}): DeadLetterWithHistory {
-  return {
+  const entry: DeadLetterWithHistory = {
     id,
     source: 'consumer',
     group: 'mailer',
@@ -59,7 +59,9 @@ export function makeDeadLetter(id: number, fields: Partial<DeadLetter> = {}): De
     lastFailedAt: T0 + 60_000,
     history: [],
     ...fields,
+    lineDefaults: fields.lineDefaults ?? null,
   };
+  return entry;
 }
 
 function matchesEvent(record: EventRecord, filter: EventFilter): boolean {
@@ -201,11 +203,11 @@ export function createFakeData(options: FakeOptions = {}) {
           if (error) {
             entry.attempts++;
             entry.error = error;
-            entry.history.push({ at: T0 + 120_000, action: 'failed', error, position: null });
+            entry.history.push({ at: T0 + 120_000, action: 'failed', error, position: null, note: null });
             return { id, outcome: 'failed', error };
           }
           entry.status = 'redriven';
-          entry.history.push({ at: T0 + 120_000, action: 'redriven', error: null, position: null });
+          entry.history.push({ at: T0 + 120_000, action: 'redriven', error: null, position: null, note: null });
           return { id, outcome: 'redriven', error: null };
         });
         // As the real store: its watch reports other processes' commits, not this one's.

@@ -105,7 +105,7 @@ function entryDetail(entry: DeadLetterWithHistory, envelope: string | null, pret
           (step) =>
             `  ${isoTime(step.at)}  ${step.action}${step.position !== null ? ` at position ${step.position}` : ''}${
               step.error ? `: ${step.error}` : ''
-            }`,
+            }${step.note ? ` (${step.note})` : ''}`,
         )),
     '',
     entry.line !== null ? 'the batch line' : 'the event',

@@ -94,7 +94,7 @@ describe('the dead letters view', () => {
   it('opens an entry with Enter: the event envelope, the full error and the redrive history; p shows it raw', async () => {
     const deadLetters = entries();
     (deadLetters[4] as (typeof deadLetters)[number]).history = [
-      { at: T0 + 90_000, action: 'failed', error: 'smtp 421 try again later', position: null },
+      { at: T0 + 90_000, action: 'failed', error: 'smtp 421 try again later', position: null, note: null },
     ];
     const fake = createFakeData({ events, deadLetters });
     await open(fake, { rows: 50 });
