@@ -174,6 +174,19 @@ describe('evlog inspect on a terminal (tmux)', () => {
     expect(screen).not.toContain('head 80');
   });
 
+  it('leaves the terminal as it was when killed with SIGTERM', async () => {
+    session = startTmux(`clear; echo 'before evlog'; ${evlogCommand(['inspect', '--db', shared()])}`);
+    await session.waitFor((s) => s.includes('head 80'), 'the first frame');
+    const inspector = session
+      .processes()
+      .find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('inspect'));
+    expect(inspector).toBeDefined();
+    process.kill(inspector as number, 'SIGTERM');
+    const screen = await session.waitFor((s) => s.includes('[exited'), 'the exit');
+    expect(screen).toContain('before evlog');
+    expect(screen).not.toContain('head 80');
+  });
+
   it('quits with Ctrl-C too, with exit 0', async () => {
     session = startTmux(evlogCommand(['inspect', '--db', shared()]));
     await session.waitFor((s) => s.includes('head 80'), 'the first frame');

@@ -59,7 +59,16 @@ export async function runInspector(data: InspectorData, options: RunInspectorOpt
         maxFps: 60,
       },
     );
-    await instance.waitUntilExit();
+    // Asked to end (kill, a closed terminal): as q does, so the screen comes back.
+    const end = () => instance.unmount();
+    process.once('SIGTERM', end);
+    process.once('SIGHUP', end);
+    try {
+      await instance.waitUntilExit();
+    } finally {
+      process.off('SIGTERM', end);
+      process.off('SIGHUP', end);
+    }
   } finally {
     restore();
     process.off('exit', restore);

@@ -4,6 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface TmuxSession {
   name: string;
@@ -14,6 +15,8 @@ export interface TmuxSession {
   /** Waits until the screen satisfies the test; fails with the screen it saw. */
   waitFor(test: (screen: string) => boolean, what: string, timeoutMs?: number): Promise<string>;
   kill(): void;
+  /** The process ids of the command the session runs (the shell's children, and theirs). */
+  processes(): number[];
 }
 
 /** A server of its own (-L), apart from any tmux the developer runs. */
@@ -87,6 +90,21 @@ export function startTmux(
         if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the screen:\n${current}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
+    },
+    processes() {
+      const shell = Number(tmux('display-message', '-p', '-t', name, '#{pane_pid}').trim());
+      const found: number[] = [];
+      const visit = (pid: number) => {
+        for (const task of readdirSync(`/proc/${pid}/task`)) {
+          const children = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+          for (const child of children ? children.split(/\s+/).map(Number) : []) {
+            found.push(child);
+            visit(child);
+          }
+        }
+      };
+      visit(shell);
+      return found;
     },
     kill() {
       try {
