@@ -87,8 +87,11 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
     await program.parseAsync(routeVersionOption(argv), { from: 'user' });
     return 0;
   } catch (error) {
+    // The command the user meant, down to a subcommand (`dlq list`), for the help hint.
     const command = program.commands.find((sub) => argv.includes(sub.name()));
-    return reportError(error, io, argv.includes('--json'), command?.name());
+    const subcommand = command?.commands.find((sub) => argv.includes(sub.name()));
+    const name = command && (subcommand ? `${command.name()} ${subcommand.name()}` : command.name());
+    return reportError(error, io, argv.includes('--json'), name);
   }
 }
 
