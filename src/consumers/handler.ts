@@ -158,21 +158,15 @@ const SUCCEEDED: DeliveryResult = { ok: true };
  * plain enumerable properties once read (and for JSON.stringify or a spread).
  */
 function handlerEvent(record: EventRecord): StoredEvent {
+  const { dataJson, metadataJson, ...envelope } = record;
   let data: unknown;
   let metadata: JsonObject | undefined;
   let dataRead = false;
   return {
-    position: record.position,
-    id: record.id,
-    topic: record.topic,
-    key: record.key,
-    version: record.version,
-    type: record.type,
-    schemaVersion: record.schemaVersion,
-    time: record.time,
+    ...envelope,
     get data() {
       if (!dataRead) {
-        data = JSON.parse(record.dataJson);
+        data = JSON.parse(dataJson);
         dataRead = true;
       }
       return data;
@@ -182,7 +176,7 @@ function handlerEvent(record: EventRecord): StoredEvent {
       dataRead = true;
     },
     get metadata() {
-      metadata ??= JSON.parse(record.metadataJson) as JsonObject;
+      metadata ??= JSON.parse(metadataJson) as JsonObject;
       return metadata;
     },
     set metadata(value) {

@@ -1,11 +1,12 @@
 import { Box, Text } from 'ink';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useState } from 'react';
 import type { ConsumerGroupSummary } from '../../store/types.js';
 import { age, clip, count } from '../format.js';
-import { errorText, useColor, useInspector, useViewMode } from '../inspector-context.js';
+import { useColor, useInspector, useViewMode } from '../inspector-context.js';
 import { useKeys } from '../keyboard.js';
 import { movement } from '../keys.js';
 import { ListLines } from '../list-lines.js';
+import { useStoreRead } from '../use-store-read.js';
 
 function groupLine(group: ConsumerGroupSummary, now: number, width: number): string {
   const lease =
@@ -21,22 +22,9 @@ function groupLine(group: ConsumerGroupSummary, now: number, width: number): str
 export function ConsumersView({ active, width, height }: { active: boolean; width: number; height: number }) {
   const { data, commits, now, show } = useInspector();
   const color = useColor();
-  const [groups, setGroups] = useState<ConsumerGroupSummary[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const [cursor, setCursor] = useState(0);
-  const load = useCallback(async () => {
-    try {
-      setGroups(await data.listConsumerGroups());
-      setError(null);
-    } catch (failure) {
-      setError(errorText(failure));
-    }
-  }, [data]);
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: read again on every commit
-  useEffect(() => {
-    void load();
-  }, [load, commits]);
+  const read = useCallback(() => data.listConsumerGroups(), [data]);
+  const { value: groups, error } = useStoreRead(read, commits);
 
   const list = groups ?? [];
   const current = list[Math.min(cursor, list.length - 1)];

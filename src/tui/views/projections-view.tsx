@@ -7,6 +7,7 @@ import { useKeys } from '../keyboard.js';
 import { movement } from '../keys.js';
 import { ListLines } from '../list-lines.js';
 import { ScrollPane } from '../scroll-pane.js';
+import { useStoreRead } from '../use-store-read.js';
 
 /** Statuses (running, rebuilding) depend on heartbeats: read them again this often even without commits. */
 const REFRESH_MS = 2000;
@@ -51,25 +52,12 @@ export function progressBar(done: number, total: number, width: number): string 
 export function ProjectionsView({ active, width, height }: { active: boolean; width: number; height: number }) {
   const { data, commits, changed, readonly, notify } = useInspector();
   const color = useColor();
-  const [views, setViews] = useState<ProjectionStatusView[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const [cursor, setCursor] = useState(0);
   const [detail, setDetail] = useState(false);
   const [rebuild, setRebuild] = useState<{ name: string; done: number; total: number } | null>(null);
 
-  const load = useCallback(async () => {
-    try {
-      setViews(await data.listProjections());
-      setError(null);
-    } catch (failure) {
-      setError(errorText(failure));
-    }
-  }, [data]);
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: read again on every commit
-  useEffect(() => {
-    void load();
-  }, [load, commits]);
+  const read = useCallback(() => data.listProjections(), [data]);
+  const { value: views, error, reload: load } = useStoreRead(read, commits);
   useEffect(() => {
     const timer = setInterval(() => void load(), REFRESH_MS);
     return () => clearInterval(timer);

@@ -1,6 +1,6 @@
 import { diffLines } from 'diff';
 import { Box, Text } from 'ink';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useState } from 'react';
 import { canonicalJson } from '../../projections/canonical-json.js';
 import { describeChange, diffSchemas, INCOMPATIBLE, type JsonSchema } from '../../schema/compatibility.js';
 import type { SchemaTypeSummary, StoredSchema } from '../../store/types.js';
@@ -10,6 +10,7 @@ import { useKeys } from '../keyboard.js';
 import { movement } from '../keys.js';
 import { ListLines } from '../list-lines.js';
 import { ScrollPane } from '../scroll-pane.js';
+import { useStoreRead } from '../use-store-read.js';
 
 function parse(schema: StoredSchema): JsonSchema {
   return JSON.parse(schema.documentJson) as JsonSchema;
@@ -60,25 +61,12 @@ function typeLine(summary: SchemaTypeSummary, width: number): string {
 export function SchemasView({ active, width, height }: { active: boolean; width: number; height: number }) {
   const { data, commits } = useInspector();
   const color = useColor();
-  const [types, setTypes] = useState<SchemaTypeSummary[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const [cursor, setCursor] = useState(0);
   const [detail, setDetail] = useState<{ type: string; versions: StoredSchema[]; newer: number } | null>(null);
   const [pretty, setPretty] = useState(true);
 
-  const load = useCallback(async () => {
-    try {
-      setTypes(await data.listSchemaTypes());
-      setError(null);
-    } catch (failure) {
-      setError(errorText(failure));
-    }
-  }, [data]);
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: read again on every commit
-  useEffect(() => {
-    void load();
-  }, [load, commits]);
+  const read = useCallback(() => data.listSchemaTypes(), [data]);
+  const { value: types, error, setError } = useStoreRead(read, commits);
 
   const list = types ?? [];
   const current = list[Math.min(cursor, list.length - 1)];
