@@ -13,16 +13,43 @@ export interface PageResult<T> {
   done: boolean;
 }
 
+/**
+ * What one window operation (one key press) may still scan, shared by every read it makes:
+ * a source that filters what it reads (text, correlation id) looks at no more rows than
+ * `remaining` in all, and lets keys in between its store pages, so a search that finds
+ * nothing costs one budget per key and Esc or q can stop it.
+ */
+export interface Scan {
+  /** Rows the operation may still look at; a filtering source subtracts what it read. */
+  remaining: number;
+  /** The operation was cancelled (Esc, a new filter, the view closed): read no further. */
+  readonly cancelled: boolean;
+  /** Awaited between store pages: lets the event loop (keys) in. */
+  pause(): Promise<void>;
+}
+
+/** A scan of its own, for a read made outside a window operation. */
+export function freshScan(budget: number): Scan {
+  return { remaining: budget, cancelled: false, pause: () => new Promise<void>((resolve) => setImmediate(resolve)) };
+}
+
 /** A list readable by key, both ways. Keys are positive integers, ascending. */
 export interface PagedSource<T> {
   keyOf(row: T): number;
   /** Rows with a key above `after` (0: from the start), ascending. */
-  forward(after: number, limit: number): Promise<PageResult<T>>;
+  forward(after: number, limit: number, scan?: Scan): Promise<PageResult<T>>;
   /**
    * Rows with a key below `before` (null: from the end), ascending. `ceiling` is the bound
    * used: with null, the key past the end as it was when read.
    */
-  backward(before: number | null, limit: number): Promise<PageResult<T> & { ceiling: number }>;
+  backward(before: number | null, limit: number, scan?: Scan): Promise<PageResult<T> & { ceiling: number }>;
+}
+
+/** Where an operation stopped searching, its scan budget spent (or cancelled): a key goes on from there. */
+export interface SearchStop {
+  direction: 'backward' | 'forward';
+  /** The last key looked at. */
+  key: number;
 }
 
 export interface WindowState<T> {
@@ -36,6 +63,10 @@ export interface WindowState<T> {
   moreAfter: boolean;
   /** A read is in progress (the first one: nothing to show yet). */
   loading: boolean;
+  /** A search (a read that scans) is running and has let keys in: Esc can stop it. */
+  searching: boolean;
+  /** The last operation stopped here, its scan budget spent or cancelled, without reaching what it looked for. */
+  searched: SearchStop | null;
   error: string | null;
 }
 
@@ -46,7 +77,12 @@ export interface PagedWindowOptions {
   maxRows?: number;
   /** Reads per move when a filtered source scans without finding rows (default 8). */
   maxEmptyReads?: number;
+  /** Rows a filtering source may look at per operation, all its reads together (default 20,000). */
+  scanBudget?: number;
 }
+
+/** Rows scanned per key press, at most, by default: a fraction of a second on a big store. */
+export const SCAN_BUDGET = 20_000;
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -63,7 +99,16 @@ export class PagedWindow<T> {
   private endNext = 0;
   private endDone = true;
   private loading = true;
+  private searching = false;
+  private searched: SearchStop | null = null;
   private error: string | null = null;
+  /** Grows with every cancel: an operation of an older generation stops (or never starts). */
+  private generation = 0;
+  /** The running operation's scan. */
+  private scan: Scan = freshScan(0);
+  private lastRead: 'backward' | 'forward' = 'forward';
+  /** Operations queued or running. */
+  private pending = 0;
   private queue: Promise<void> = Promise.resolve();
   /** Opens the list again as it was last opened: a key after a failed open tries again. */
   private reopen: (() => Promise<void>) | null = null;
@@ -72,12 +117,14 @@ export class PagedWindow<T> {
   private readonly chunk: number;
   private readonly maxRows: number;
   private readonly maxEmptyReads: number;
+  private readonly scanBudget: number;
 
   constructor(source: PagedSource<T>, options: PagedWindowOptions = {}) {
     this.source = source;
     this.chunk = options.chunk ?? 100;
     this.maxRows = Math.max(options.maxRows ?? 600, this.chunk * 3);
     this.maxEmptyReads = options.maxEmptyReads ?? 8;
+    this.scanBudget = options.scanBudget ?? SCAN_BUDGET;
     this.snapshot = this.makeSnapshot();
   }
 
@@ -109,9 +156,45 @@ export class PagedWindow<T> {
     this.publish();
   }
 
+  /**
+   * Stops the running operation at its next store page and drops those waiting (Esc during a
+   * long search, a new filter, the view closing). Whatever was read stays shown.
+   */
+  cancel(): void {
+    this.generation++;
+  }
+
+  /** True while an operation runs or waits. */
+  busy(): boolean {
+    return this.pending > 0;
+  }
+
   /** Runs window operations one after another, so key presses apply in order. */
   private run(operation: () => Promise<void>): Promise<void> {
+    const generation = this.generation;
+    this.pending++;
     this.queue = this.queue.then(async () => {
+      this.pending--;
+      if (generation !== this.generation) return;
+      let announced = false;
+      const cancelled = () => generation !== this.generation;
+      this.scan = {
+        remaining: this.scanBudget,
+        get cancelled() {
+          return cancelled();
+        },
+        pause: async () => {
+          if (!announced && generation === this.generation) {
+            announced = true;
+            this.searching = true;
+            // Only the flag: the rows are mid-operation.
+            this.snapshot = { ...this.snapshot, searching: true };
+            for (const listener of this.listeners) listener();
+          }
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        },
+      };
+      this.searched = null;
       try {
         await operation();
         this.error = null;
@@ -119,18 +202,33 @@ export class PagedWindow<T> {
         this.error = message(error);
       } finally {
         this.loading = false;
+        this.searching = false;
         this.publish();
       }
     });
     return this.queue;
   }
 
+  /** The operation may read on: its scan budget is not spent and it was not cancelled. */
+  private canScan(): boolean {
+    return this.scan.remaining > 0 && !this.scan.cancelled;
+  }
+
+  /** After an operation's reads: notes where it stopped when its scan ran out short of its goal. */
+  private noteStop(goalReached: boolean): void {
+    if (goalReached || this.canScan()) return;
+    if (this.lastRead === 'backward' && !this.startDone) this.searched = { direction: 'backward', key: this.startNext };
+    if (this.lastRead === 'forward' && !this.endDone) this.searched = { direction: 'forward', key: this.endNext };
+  }
+
   /** Shows the list from its first row (with a new source: a new filter). */
   openAtStart(source?: PagedSource<T>): Promise<void> {
+    this.cancel();
     this.reopen = () => this.openAtStart();
     return this.run(async () => {
       if (source) this.source = source;
-      const page = await this.source.forward(0, this.chunk);
+      const page = await this.source.forward(0, this.chunk, this.scan);
+      this.lastRead = 'forward';
       this.rows = page.rows;
       this.startNext = 0;
       this.startDone = true;
@@ -139,15 +237,18 @@ export class PagedWindow<T> {
       this.cursor = 0;
       this.top = 0;
       await this.fillForward();
+      this.noteStop(this.rows.length >= this.height);
     });
   }
 
   /** Shows the list's last rows, the cursor on the last one. */
   openAtEnd(source?: PagedSource<T>): Promise<void> {
+    this.cancel();
     this.reopen = () => this.openAtEnd();
     return this.run(async () => {
       if (source) this.source = source;
-      const page = await this.source.backward(null, this.chunk);
+      const page = await this.source.backward(null, this.chunk, this.scan);
+      this.lastRead = 'backward';
       this.rows = page.rows;
       this.startNext = page.next;
       this.startDone = page.done;
@@ -156,17 +257,24 @@ export class PagedWindow<T> {
       this.cursor = Math.max(0, this.rows.length - 1);
       this.top = Math.max(0, this.rows.length - this.height);
       await this.fillBackward();
+      this.noteStop(this.rows.length >= this.height);
     });
   }
 
   /** Shows the rows around `key`, the cursor on the first row at or after it. */
   openAt(key: number, source?: PagedSource<T>): Promise<void> {
+    this.cancel();
     this.reopen = () => this.openAt(key);
     return this.run(async () => {
       if (source) this.source = source;
       const half = Math.ceil(this.chunk / 2);
-      const before = await this.source.backward(key, half);
-      const after = await this.source.forward(key - 1, half);
+      // Half the scan each way, so the rows at the key show whatever lies before it.
+      const budget = this.scan.remaining;
+      this.scan.remaining = Math.ceil(budget / 2);
+      const before = await this.source.backward(key, half, this.scan);
+      this.scan.remaining += Math.floor(budget / 2);
+      const after = await this.source.forward(key - 1, half, this.scan);
+      this.lastRead = 'forward';
       this.rows = [...before.rows, ...after.rows];
       this.startNext = before.next;
       this.startDone = before.done;
@@ -183,15 +291,20 @@ export class PagedWindow<T> {
     if (this.rows.length === 0 && this.error !== null && this.reopen) return this.reopen();
     return this.run(async () => {
       let target = this.cursor + delta;
-      for (let reads = 0; target < 0 && !this.startDone && reads < this.maxEmptyReads; reads++) {
+      for (let reads = 0; target < 0 && !this.startDone && reads < this.maxEmptyReads && this.canScan(); reads++) {
         const added = await this.readBackward();
         target += added;
         if (added > 0) reads = 0;
       }
-      for (let reads = 0; target >= this.rows.length && !this.endDone && reads < this.maxEmptyReads; reads++) {
+      for (
+        let reads = 0;
+        target >= this.rows.length && !this.endDone && reads < this.maxEmptyReads && this.canScan();
+        reads++
+      ) {
         const added = await this.readForward();
         if (added > 0) reads = 0;
       }
+      this.noteStop(target >= 0 && target < this.rows.length);
       this.cursor = Math.max(0, Math.min(target, this.rows.length - 1));
       if (delta > 1 || delta < -1) this.top += delta;
       this.trim();
@@ -207,7 +320,7 @@ export class PagedWindow<T> {
     return this.run(async () => {
       if (!this.endDone) return;
       this.endDone = false;
-      for (let reads = 0; !this.endDone && reads < this.maxEmptyReads; reads++) {
+      for (let reads = 0; !this.endDone && reads < this.maxEmptyReads && this.canScan(); reads++) {
         if ((await this.readForward()) > 0) reads = 0;
         if (!follow && this.rows.length > this.maxRows) break;
       }
@@ -225,7 +338,7 @@ export class PagedWindow<T> {
       const current = this.rows[this.cursor];
       if (!current) {
         // Empty: read from the start again.
-        const page = await this.source.forward(0, this.chunk);
+        const page = await this.source.forward(0, this.chunk, this.scan);
         this.rows = page.rows;
         this.startDone = true;
         this.endNext = page.next;
@@ -239,7 +352,7 @@ export class PagedWindow<T> {
       // Read again from a chunk above the screen; what lies before that stays as it was.
       const firstIndex = Math.max(0, this.top - this.chunk);
       const from = this.source.keyOf(this.rows[firstIndex] as T);
-      const page = await this.source.forward(from - 1, this.chunk * 2 + this.height);
+      const page = await this.source.forward(from - 1, this.chunk * 2 + this.height, this.scan);
       this.rows = page.rows;
       this.startNext = from;
       this.startDone = this.startDone && firstIndex === 0;
@@ -252,7 +365,8 @@ export class PagedWindow<T> {
   }
 
   private async readBackward(): Promise<number> {
-    const page = await this.source.backward(this.startNext, this.chunk);
+    const page = await this.source.backward(this.startNext, this.chunk, this.scan);
+    this.lastRead = 'backward';
     this.rows = [...page.rows, ...this.rows];
     this.cursor += page.rows.length;
     this.top += page.rows.length;
@@ -262,7 +376,8 @@ export class PagedWindow<T> {
   }
 
   private async readForward(): Promise<number> {
-    const page = await this.source.forward(this.endNext, this.chunk);
+    const page = await this.source.forward(this.endNext, this.chunk, this.scan);
+    this.lastRead = 'forward';
     this.rows = this.rows.concat(page.rows);
     this.endNext = page.next;
     this.endDone = page.done;
@@ -271,13 +386,21 @@ export class PagedWindow<T> {
 
   /** After opening at the start: read on while the window is shorter than the screen. */
   private async fillForward(): Promise<void> {
-    for (let reads = 0; this.rows.length < this.height && !this.endDone && reads < this.maxEmptyReads; reads++) {
+    for (
+      let reads = 0;
+      this.rows.length < this.height && !this.endDone && reads < this.maxEmptyReads && this.canScan();
+      reads++
+    ) {
       await this.readForward();
     }
   }
 
   private async fillBackward(): Promise<void> {
-    for (let reads = 0; this.rows.length < this.height && !this.startDone && reads < this.maxEmptyReads; reads++) {
+    for (
+      let reads = 0;
+      this.rows.length < this.height && !this.startDone && reads < this.maxEmptyReads && this.canScan();
+      reads++
+    ) {
       await this.readBackward();
     }
     this.cursor = Math.max(0, this.rows.length - 1);
@@ -318,6 +441,8 @@ export class PagedWindow<T> {
       moreBefore: !this.startDone,
       moreAfter: !this.endDone,
       loading: this.loading,
+      searching: this.searching,
+      searched: this.searched,
       error: this.error,
     };
   }

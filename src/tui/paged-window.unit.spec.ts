@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { type PagedSource, PagedWindow } from './paged-window.js';
+import type { EventFilter, EventRecord, PageRequest } from '../store/types.js';
+import { eventSource } from './events-source.js';
+import { parseEventQuery } from './filter-query.js';
+import type { InspectorData } from './inspector-data.js';
+import { type PagedSource, PagedWindow, SCAN_BUDGET } from './paged-window.js';
 
 /** Keys 1..count, read `page` at a time; `matches` filters as a scanning source does (reads count all rows). */
 function arraySource(count: number, options: { matches?: (key: number) => boolean; scan?: number } = {}) {
@@ -164,5 +168,75 @@ describe('PagedWindow', () => {
     await window.refresh();
     expect(window.current()).toBe(501);
     expect(window.state().rows).not.toContain(500);
+  });
+});
+
+/**
+ * The events source on a log of `count` events made as they are read (a million costs no
+ * memory), counting the events it reads from the store; `matching` positions carry the text.
+ */
+function bigLog(count: number, matching: ReadonlySet<number> = new Set()) {
+  const stats = { scanned: 0 };
+  const record = (position: number): EventRecord => ({
+    position,
+    id: `id-${position}`,
+    topic: 'orders',
+    key: `order-${position}`,
+    version: 1,
+    type: 'OrderPlaced',
+    schemaVersion: null,
+    time: position * 1000,
+    dataJson: JSON.stringify({ note: matching.has(position) ? 'needle' : 'hay' }),
+    metadataJson: '{}',
+  });
+  const data = {
+    head: async () => ({ position: count, time: count * 1000 }),
+    async readEvents(_filter: EventFilter, page: PageRequest) {
+      const rows: EventRecord[] = [];
+      const after = page.after ?? (page.direction === 'forward' ? 0 : count + 1);
+      const step = page.direction === 'forward' ? 1 : -1;
+      for (let p = after + step; p >= 1 && p <= count && rows.length < page.limit; p += step) rows.push(record(p));
+      stats.scanned += rows.length;
+      return rows;
+    },
+  } as unknown as InspectorData;
+  return { data, stats };
+}
+
+describe('PagedWindow on a text filter over a big log', () => {
+  it('scans one budget per key press, all its reads together, and says where it stopped', async () => {
+    const { data, stats } = bigLog(1_000_000, new Set([900_000]));
+    const window = new PagedWindow(eventSource(data, parseEventQuery('needle')));
+    window.setHeight(20);
+    await window.openAtEnd();
+    expect(stats.scanned).toBeLessThanOrEqual(SCAN_BUDGET + 1000);
+    expect(window.state().rows).toEqual([]);
+    expect(window.state().searched).toEqual({ direction: 'backward', key: 1_000_001 - stats.scanned });
+    for (let press = 1; press <= 3; press++) {
+      stats.scanned = 0;
+      await window.move(-1);
+      expect(stats.scanned).toBeGreaterThan(0);
+      expect(stats.scanned).toBeLessThanOrEqual(SCAN_BUDGET + 1000);
+    }
+    // Each key goes on from where the last stopped, until it finds the match.
+    for (let press = 0; press < 10 && window.state().rows.length === 0; press++) await window.move(-1);
+    expect(window.state().rows.map((row) => row.position)).toEqual([900_000]);
+    expect(window.current()?.position).toBe(900_000);
+  });
+
+  it('lets keys in between store pages, and stops a search when cancelled', async () => {
+    const { data, stats } = bigLog(1_000_000);
+    const window = new PagedWindow(eventSource(data, parseEventQuery('needle')));
+    await window.openAtEnd();
+    stats.scanned = 0;
+    const moving = window.move(-1);
+    // One turn of the event loop (a key press could come in here): the search has paused, searching.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(window.state().searching).toBe(true);
+    window.cancel();
+    await moving;
+    expect(stats.scanned).toBeLessThan(5000);
+    expect(window.state().searching).toBe(false);
+    expect(window.state().searched?.direction).toBe('backward');
   });
 });

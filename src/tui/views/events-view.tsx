@@ -65,6 +65,8 @@ export function EventsView({ active, width, height }: { active: boolean; width: 
   useEffect(() => {
     // Unless it was read for the first frame.
     if (window.state().loading) void window.openAtEnd();
+    // A search still running when the view goes (q) stops at its next store page.
+    return () => window.cancel();
   }, [window]);
 
   // New commits: read what was appended (and move to it when following).
@@ -124,6 +126,11 @@ export function EventsView({ active, width, height }: { active: boolean; width: 
         applyQuery(`corr:${id}`, record.position);
         return;
       }
+      // Esc during a long search stops it where it got (a key goes on from there).
+      if (key.escape && !detail && window.state().searching) {
+        window.cancel();
+        return;
+      }
       if (detail) {
         if (key.escape) setDetail(null);
         else if (input === 'p') setPretty((p) => !p);
@@ -177,8 +184,17 @@ export function EventsView({ active, width, height }: { active: boolean; width: 
   const where = state.rows.length
     ? `${count((state.rows[0] as EventRecord).position)}–${count((state.rows.at(-1) as EventRecord).position)}`
     : '';
-  const scanning = state.rows.length === 0 && state.moreBefore ? ' · searching older events: ↑ to go on' : '';
-  const status = `${title}${follow ? ' · following' : ''}${where ? ` · positions ${where} held` : ''}${scanning}`;
+  const { searched } = state;
+  const scanning = state.searching
+    ? ' · searching… (Esc: stop)'
+    : searched
+      ? searched.direction === 'backward'
+        ? ` · searched back to position ${count(searched.key)}: ↑ to go on`
+        : ` · searched up to position ${count(searched.key)}: ↓ to go on`
+      : state.rows.length === 0 && state.moreBefore
+        ? ' · searching older events: ↑ to go on'
+        : '';
+  const status = `${title}${follow ? ' · following' : ''}${scanning}${where ? ` · positions ${where} held` : ''}`;
 
   return (
     <Box flexDirection="column" width={width} height={height}>
