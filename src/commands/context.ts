@@ -64,11 +64,12 @@ export function maxEventBytesFor(context: CommandContext): number | undefined {
 /** Opens the store; `create` only for commands that write. Read commands never create a file. */
 export async function openStoreFor(
   context: CommandContext,
-  options: { create: boolean; durability?: 'full' | 'process' },
+  options: { create: boolean; durability?: 'full' | 'process'; busyTimeoutMs?: number },
 ): Promise<EventStore> {
   return openStore(await resolveStorePath(context), {
     create: options.create,
     durability: options.durability,
+    busyTimeoutMs: options.busyTimeoutMs,
     maxEventBytes: maxEventBytesFor(context),
     clock: context.io.now,
     watch: context.io.env.EVLOG_WATCH === 'poll' ? { useFileWatch: false } : {},
@@ -78,7 +79,7 @@ export async function openStoreFor(
 /** Opens the store, runs `work`, and always closes it. */
 export async function withStore<T>(
   context: CommandContext,
-  options: { create: boolean; durability?: 'full' | 'process' },
+  options: { create: boolean; durability?: 'full' | 'process'; busyTimeoutMs?: number },
   work: (store: EventStore) => Promise<T>,
 ): Promise<T> {
   const store = await openStoreFor(context, options);

@@ -2,6 +2,10 @@ import * as z from 'zod/mini';
 import { EvlogError } from '../errors.js';
 import type { CommandRun } from './command-action.js';
 import { configFor, maxEventBytesFor, withStore } from './context.js';
+
+/** How long the inspector waits for another process's write lock before it says the store is busy. */
+const INSPECTOR_BUSY_TIMEOUT_MS = 250;
+
 import { parseOptions } from './parse-options.js';
 import { projectionDefinitions } from './projection-definitions.js';
 import { recordUpcasterFor } from './upcasting.js';
@@ -18,7 +22,9 @@ export const run: CommandRun = async (context, _args, raw) => {
   // Ink and React load while the store opens and the config is read.
   const loading = Promise.all([import('../tui/create-inspector-data.js'), import('../tui/run-inspector.js')]);
   loading.catch(() => {});
-  await withStore(context, { create: false }, async (store) => {
+  // A short wait for another process's write lock: the store works synchronously, and the UI
+  // must not freeze for the commands' 10 s. A locked store shows as an error; the next key retries.
+  await withStore(context, { create: false, busyTimeoutMs: INSPECTOR_BUSY_TIMEOUT_MS }, async (store) => {
     const [{ createInspectorData }, { runInspector }] = await loading;
     const loaded = await configFor(context);
     const data = createInspectorData(store, {

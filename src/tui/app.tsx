@@ -59,17 +59,19 @@ class ViewBoundary extends Component<{ children: ReactNode; width: number }, { e
 }
 
 /**
- * The status bar: the store, the head, and the keys of the view; help and quit always show at
+ * The status bar: the head, the keys of the view and the store; help and quit always show at
  * the right. After the views in the tree, so the first frame already has the keys they wrote.
  */
 function StatusBar({
   where,
+  store,
   view,
   help,
   hints,
   width,
 }: {
   where: string;
+  store: string;
   view: ViewId;
   help: boolean;
   hints: Hints;
@@ -77,7 +79,8 @@ function StatusBar({
 }) {
   const keys = useSyncExternalStore(hints.subscribe, () => hints.of(view));
   const right = ' ? help  q quit ';
-  const status = [where, help ? 'Esc close help' : keys].filter((part) => part !== '').join(' │ ');
+  // The store path last: on a narrow terminal it is what gets cut, not what r and d do.
+  const status = [where, help ? 'Esc close help' : keys, store].filter((part) => part !== '').join(' │ ');
   return (
     <Text inverse>
       {clip(` ${status}`, width - right.length)}
@@ -234,11 +237,7 @@ function InspectorScreen({ data, readonly, colors, now, initialView, first }: In
     return { id: v.id, text: ` ${index + 1} ${label} ` };
   });
   const tabsWidth = tabs.reduce((sum, tab) => sum + tab.text.length, 0);
-  const where = [
-    data.storePath,
-    head === null ? 'head …' : `head ${count(head.position)}`,
-    ...(readonly ? ['read-only'] : []),
-  ];
+  const where = [head === null ? 'head …' : `head ${count(head.position)}`, ...(readonly ? ['read-only'] : [])];
 
   return (
     <InspectorContext.Provider value={context}>
@@ -267,7 +266,14 @@ function InspectorScreen({ data, readonly, colors, now, initialView, first }: In
         <Text color={message?.kind === 'error' && colors ? 'red' : undefined} bold={message?.kind === 'error'}>
           {clip(message ? message.text : '', width)}
         </Text>
-        <StatusBar where={where.join(' │ ')} view={view} help={help} hints={hints} width={width} />
+        <StatusBar
+          where={where.join(' │ ')}
+          store={data.storePath}
+          view={view}
+          help={help}
+          hints={hints}
+          width={width}
+        />
       </Box>
     </InspectorContext.Provider>
   );

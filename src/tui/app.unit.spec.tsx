@@ -10,7 +10,7 @@ afterEach(() => app?.unmount());
 describe('the inspector frame', () => {
   it('shows the tabs, the store path, the head and the keys of the view in the status bar', async () => {
     const fake = createFakeData({ events });
-    app = await renderInspector(fake.data);
+    app = await renderInspector(fake.data, { columns: 120 });
     const frame = await app.waitFor((f) => f.includes('head 30'), 'the head');
     const lines = frame.split('\n');
     expect(lines[0]).toContain('1 Dead letters');

@@ -29,18 +29,29 @@ type Outcome =
   | { kind: 'failed'; error: string }
   | { kind: 'skipped'; reason: string };
 
-/** The selection: some ids, or everything the filter shows except some. */
+/**
+ * The selection: some ids, or (`a`) every parked entry the filter showed when `a` was pressed
+ * except some: `upTo` is the highest id then and `count` how many there were, so entries parked
+ * afterwards (by a running consumer) are never acted on without being seen and counted.
+ */
 interface Selection {
   all: boolean;
   ids: ReadonlySet<number>;
+  upTo: number;
+  count: number;
 }
 
-const NO_SELECTION: Selection = { all: false, ids: new Set() };
+const NO_SELECTION: Selection = { all: false, ids: new Set(), upTo: 0, count: 0 };
 /** Entries redriven or discarded per library call. */
 const ACTION_CHUNK = 100;
 
-function isSelected(selection: Selection, id: number): boolean {
-  return selection.all ? !selection.ids.has(id) : selection.ids.has(id);
+function isSelected(selection: Selection, entry: DeadLetter): boolean {
+  if (!selection.all) return selection.ids.has(entry.id);
+  return entry.status === 'parked' && entry.id <= selection.upTo && !selection.ids.has(entry.id);
+}
+
+function selectedCount(selection: Selection): number {
+  return selection.all ? Math.max(0, selection.count - selection.ids.size) : selection.ids.size;
 }
 
 function outcomeText(outcome: Outcome): string {
@@ -206,15 +217,38 @@ export function DeadLettersView({ active, width, height }: { active: boolean; wi
     }
   }
 
-  /** The ids of everything the filter shows, but those deselected, a chunk at a time. */
+  /** The ids of the parked entries `a` selected, but those deselected, a chunk at a time. */
   async function* allSelected(): AsyncGenerator<number[]> {
     let after = 0;
     for (;;) {
-      const page = await deadLetters.list(filter, { afterId: after, limit: ACTION_CHUNK });
-      const ids = page.map((entry) => entry.id).filter((id) => !selection.ids.has(id));
+      const page = await deadLetters.list({ ...filter, status: 'parked' }, { afterId: after, limit: ACTION_CHUNK });
+      const inRange = page.filter((entry) => entry.id <= selection.upTo);
+      const ids = inRange.map((entry) => entry.id).filter((id) => !selection.ids.has(id));
       if (ids.length > 0) yield ids;
-      if (page.length < ACTION_CHUNK) return;
+      if (page.length < ACTION_CHUNK || inRange.length < page.length) return;
       after = (page.at(-1) as DeadLetter).id;
+    }
+  }
+
+  /** `a`: every parked entry the filter shows now, pinned to the highest id and the count of this moment. */
+  async function selectAll() {
+    if (filter.status !== undefined && filter.status !== 'parked') {
+      notify('nothing parked to select here', 'info');
+      return;
+    }
+    const parked: DeadLetterFilter = { ...filter, status: 'parked' };
+    try {
+      const [[highest], parkedCount] = await Promise.all([
+        deadLetters.list(parked, { beforeId: Number.MAX_SAFE_INTEGER, limit: 1 }),
+        deadLetters.count(parked),
+      ]);
+      if (!highest) {
+        notify('nothing parked to select here', 'info');
+        return;
+      }
+      setSelection({ all: true, ids: new Set(), upTo: highest.id, count: parkedCount });
+    } catch (error) {
+      notify(`cannot select: ${errorText(error)}`, 'error');
     }
   }
 
@@ -288,7 +322,7 @@ export function DeadLettersView({ active, width, height }: { active: boolean; wi
     const hasSelection = selection.all || selection.ids.size > 0;
     if (!detail && hasSelection) {
       const ids = selection.all ? 'all' : [...selection.ids].sort((a, b) => a - b);
-      const entries = selection.all ? Math.max(0, (total ?? 0) - selection.ids.size) : selection.ids.size;
+      const entries = selectedCount(selection);
       if (entries > 1) setConfirm({ action, ids, entries });
       else void perform(action, ids, entries);
       return;
@@ -306,7 +340,7 @@ export function DeadLettersView({ active, width, height }: { active: boolean; wi
   }
 
   const captured = prompt !== null || confirm !== null;
-  const selectedCount = selection.all ? Math.max(0, (total ?? 0) - selection.ids.size) : selection.ids.size;
+  const selected = selectedCount(selection);
   const actions = readonly ? '' : '  r redrive  d discard';
   const hints = confirm
     ? 'y yes  n no'
@@ -357,12 +391,13 @@ export function DeadLettersView({ active, width, height }: { active: boolean; wi
           const ids = new Set(before.ids);
           if (ids.has(current.id)) ids.delete(current.id);
           else ids.add(current.id);
-          return { all: before.all, ids };
+          return { ...before, ids };
         });
         void window.move(1);
       } else if (input === 'a') {
         // a again (everything selected) selects nothing.
-        setSelection((before) => (before.all && before.ids.size === 0 ? NO_SELECTION : { all: true, ids: new Set() }));
+        if (selection.all && selection.ids.size === 0) setSelection(NO_SELECTION);
+        else void selectAll();
       } else if (key.escape) {
         if (selection.all || selection.ids.size > 0) setSelection(NO_SELECTION);
         else if (query !== '') applyQuery('');
@@ -393,7 +428,7 @@ export function DeadLettersView({ active, width, height }: { active: boolean; wi
 
   const title = `${total === null ? '…' : count(total)} ${filter.status ?? 'entries of any status'}${
     query ? ` · filter: ${query}` : ''
-  }${selectedCount > 0 ? ` · ${count(selectedCount)} selected` : ''}`;
+  }${selected > 0 ? ` · ${count(selected)} selected` : ''}`;
   const time = now();
   return (
     <Box flexDirection="column" width={width} height={height}>
@@ -409,7 +444,7 @@ export function DeadLettersView({ active, width, height }: { active: boolean; wi
           return {
             key: entry.id,
             text: entryLine(entry, outcome, time, width - 3),
-            selected: isSelected(selection, entry.id),
+            selected: isSelected(selection, entry),
             color:
               outcome?.kind === 'failed'
                 ? 'red'

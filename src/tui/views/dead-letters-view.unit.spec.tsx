@@ -169,6 +169,30 @@ describe('the dead letters view', () => {
     expect(frame).toContain('1 parked');
   });
 
+  it('acts on what a selected and counted, not on entries parked after it; marks only parked rows', async () => {
+    const fake = createFakeData({ events, deadLetters: entries() });
+    await open(fake);
+    await app?.press('/', ...'status:redriven', KEYS.enter);
+    await app?.waitFor((f) => row(f, 41) !== undefined, 'the redriven entry');
+    await app?.press('a');
+    // Nothing parked is shown: nothing is selected, and the redriven row carries no mark.
+    let frame = await app!.waitFor((f) => f.includes('nothing parked to select here'));
+    expect(row(frame, 41)).toMatch(/^. {2}/);
+    await app?.press(KEYS.escape);
+    await app?.press('/', ...'group:ledger', KEYS.enter);
+    await app?.waitFor((f) => f.includes('20 parked'));
+    await app?.press('a');
+    await app?.waitFor((f) => f.includes('20 selected'));
+    // A consumer parks another ledger entry meanwhile.
+    fake.deadLetters.push(makeDeadLetter(42, { group: 'ledger', reason: 'timeout' }));
+    await app?.press('d');
+    await app?.waitFor((f) => f.includes('discard 20 entries? y/n'));
+    await app?.press('y');
+    frame = await app!.waitFor((f) => f.includes('discard: 20 discarded'));
+    expect(fake.calls.discard.flat()).toHaveLength(20);
+    expect(fake.calls.discard.flat()).not.toContain(42);
+  });
+
   it('does not redrive or discard when read-only', async () => {
     const fake = createFakeData({ events, deadLetters: entries() });
     await open(fake, { readonly: true });

@@ -137,7 +137,10 @@ export function SchemasView({ active, width, height }: { active: boolean; width:
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Text color={error ? color('red') : color('cyan')}>
-        {clip(error ? `error: ${error}` : `${list.length} event types with schemas`, width)}
+        {clip(
+          error ? `error: ${error}` : `${list.length} event type${list.length === 1 ? '' : 's'} with schemas`,
+          width,
+        )}
       </Text>
       <ListLines
         header={`${'TYPE'.padEnd(30)} LATEST  ${'VERSIONS'.padEnd(16)} COMPATIBILITY`}
