@@ -1,23 +1,48 @@
 import stringWidth from 'string-width';
 
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/** Terminal columns `text` takes (wide characters count twice). */
+export function displayWidth(text: string): number {
+  // Plain ASCII, the common case, needs no width table.
+  return PRINTABLE_ASCII.test(text) ? text.length : stringWidth(text);
+}
+
+/**
+ * The characters of `text` that fit in `width` columns, cut between whole characters (a
+ * surrogate pair, an emoji with its modifiers, a letter with its accents stay together),
+ * and the columns they take.
+ */
+function fit(text: string, width: number): { head: string; used: number; whole: boolean } {
+  if (PRINTABLE_ASCII.test(text)) {
+    const head = text.slice(0, Math.max(0, width));
+    return { head, used: head.length, whole: head.length === text.length };
+  }
+  let head = '';
+  let used = 0;
+  for (const { segment } of graphemes.segment(text)) {
+    const w = stringWidth(segment);
+    if (used + w > width) return { head, used, whole: false };
+    head += segment;
+    used += w;
+  }
+  return { head, used, whole: true };
+}
+
+/** `text` cut to at most `width` columns, without padding or a mark. */
+export function truncate(text: string, width: number): string {
+  return fit(text, width).head;
+}
+
 /** `text` cut or padded to exactly `width` terminal columns (wide characters count twice). */
 export function clip(text: string, width: number): string {
   if (width <= 0) return '';
   const clean = text.replace(/[\r\n\t]+/g, ' ');
-  // Plain ASCII, the common case, needs no width table.
-  if (/^[\x20-\x7e]*$/.test(clean)) {
-    return clean.length > width ? `${clean.slice(0, width - 1)}…` : clean.padEnd(width);
-  }
-  if (stringWidth(clean) <= width) return clean + ' '.repeat(width - stringWidth(clean));
-  let out = '';
-  let used = 0;
-  for (const char of clean) {
-    const w = stringWidth(char);
-    if (used + w > width - 1) break;
-    out += char;
-    used += w;
-  }
-  return `${out}…${' '.repeat(Math.max(0, width - used - 1))}`;
+  const all = fit(clean, width);
+  if (all.whole) return all.head + ' '.repeat(width - all.used);
+  const cut = fit(clean, width - 1);
+  return `${cut.head}…${' '.repeat(Math.max(0, width - cut.used - 1))}`;
 }
 
 /** `12,345` */
@@ -54,16 +79,34 @@ export function showJson(text: string, pretty: boolean): string {
   }
 }
 
-/** Lines of `text` no wider than `width`, long lines wrapped. */
+/**
+ * Lines of `text` no wider than `width` columns, long lines wrapped by display width (a wide
+ * character takes two columns) between whole characters, so nothing is cut off when shown.
+ */
 export function wrapLines(text: string, width: number): string[] {
   const lines: string[] = [];
   const w = Math.max(1, width);
-  for (const line of text.split('\n')) {
-    if (line.length <= w) {
-      lines.push(line);
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/[\r\t]/g, ' ');
+    if (PRINTABLE_ASCII.test(line)) {
+      if (line.length <= w) lines.push(line);
+      else for (let i = 0; i < line.length; i += w) lines.push(line.slice(i, i + w));
       continue;
     }
-    for (let i = 0; i < line.length; i += w) lines.push(line.slice(i, i + w));
+    // One pass over the characters; one wider than the whole line goes on a line of its own.
+    let current = '';
+    let used = 0;
+    for (const { segment } of graphemes.segment(line)) {
+      const cw = segment.length === 1 && segment >= ' ' && segment <= '~' ? 1 : stringWidth(segment);
+      if (used + cw > w && current !== '') {
+        lines.push(current);
+        current = '';
+        used = 0;
+      }
+      current += segment;
+      used += cw;
+    }
+    lines.push(current);
   }
   return lines;
 }
