@@ -106,8 +106,9 @@ function age(ms: number): string {
 }
 
 function firstLine(text: string, length = 70): string {
-  const line = text.split('\n', 1)[0] ?? '';
-  return line.length > length ? `${line.slice(0, length - 1)}…` : line;
+  // By code points, so an emoji is never cut in half into '�'.
+  const characters = [...(text.split('\n', 1)[0] ?? '')];
+  return characters.length > length ? `${characters.slice(0, length - 1).join('')}…` : characters.join('');
 }
 
 /** The first lines of an error (a schema refusal's details follow its first line), indented. */
