@@ -14,7 +14,7 @@ export function displayWidth(text: string): number {
  * surrogate pair, an emoji with its modifiers, a letter with its accents stay together),
  * and the columns they take.
  */
-function fit(text: string, width: number): { head: string; used: number; whole: boolean } {
+function fitColumns(text: string, width: number): { head: string; used: number; whole: boolean } {
   if (PRINTABLE_ASCII.test(text)) {
     const head = text.slice(0, Math.max(0, width));
     return { head, used: head.length, whole: head.length === text.length };
@@ -32,16 +32,16 @@ function fit(text: string, width: number): { head: string; used: number; whole: 
 
 /** `text` cut to at most `width` columns, without padding or a mark. */
 export function truncate(text: string, width: number): string {
-  return fit(text, width).head;
+  return fitColumns(text, width).head;
 }
 
 /** `text` cut or padded to exactly `width` terminal columns (wide characters count twice). */
 export function clip(text: string, width: number): string {
   if (width <= 0) return '';
   const clean = text.replace(/[\r\n\t]+/g, ' ');
-  const all = fit(clean, width);
+  const all = fitColumns(clean, width);
   if (all.whole) return all.head + ' '.repeat(width - all.used);
-  const cut = fit(clean, width - 1);
+  const cut = fitColumns(clean, width - 1);
   return `${cut.head}…${' '.repeat(Math.max(0, width - cut.used - 1))}`;
 }
 
