@@ -6,7 +6,7 @@ import { formatStreamName } from '../../store/stream-name.js';
 import type { EventRecord } from '../../store/types.js';
 import { correlationIdOf, eventSource } from '../events-source.js';
 import { parseEventQuery } from '../filter-query.js';
-import { clip, count, shortTime, showJson } from '../format.js';
+import { clip, count, displayWidth, shortTime, showJson, truncate } from '../format.js';
 import { errorText, useColor, useFirstWindow, useInspector, useViewMode } from '../inspector-context.js';
 import { useKeys } from '../keyboard.js';
 import { movement } from '../keys.js';
@@ -23,7 +23,8 @@ function timeText(ms: number, width: number): string {
 function eventLine(record: EventRecord, width: number): string {
   const stream = `${formatStreamName(record.topic, record.key)}@${record.version}`;
   const fixed = `${String(record.position).padStart(9)}  ${timeText(record.time, width)}  ${clip(stream, 26)} ${clip(record.type, 18)} `;
-  return fixed + record.dataJson.slice(0, Math.max(0, width - fixed.length));
+  // Cut by columns between whole characters: slicing UTF-16 could split a surrogate pair (`�`).
+  return fixed + truncate(record.dataJson, Math.max(0, width - displayWidth(fixed)));
 }
 
 function eventDetail(record: EventRecord, pretty: boolean): string {

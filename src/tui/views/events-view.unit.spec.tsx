@@ -131,6 +131,26 @@ describe('the events view', () => {
     await app.waitFor((f) => f.includes('all events'));
   });
 
+  it('cuts the DATA column between whole characters: no half of a surrogate pair', async () => {
+    // At 100 columns the DATA column is 24 wide: the first emoji straddles its edge.
+    const fake = createFakeData({ events: [makeEvent(1, { data: { x: `${'a'.repeat(17)}😀😀` } })] });
+    app = await renderInspector(fake.data);
+    const frame = await app.waitFor((f) => cursorPosition(f) === 1);
+    const row = lineWith(frame, '{"x":') ?? '';
+    expect(row).toContain(`{"x":"${'a'.repeat(17)}`);
+    expect(row).not.toMatch(/[\ud800-\udfff]|\ufffd/u);
+  });
+
+  it('shows every wide character of an event in its detail pane', async () => {
+    const fake = createFakeData({ events: [makeEvent(1, { data: { x: '世'.repeat(150) } })] });
+    app = await renderInspector(fake.data);
+    await app.waitFor((f) => cursorPosition(f) === 1);
+    await app.press(KEYS.enter);
+    const frame = await app.waitFor((f) => f.includes('event 1 · OrderPlaced'));
+    expect([...frame].filter((char) => char === '世')).toHaveLength(150);
+    expect(frame).not.toContain('世…');
+  });
+
   it('follows new events live with f', async () => {
     const fake = createFakeData({ events: shopEvents() });
     app = await renderInspector(fake.data);
