@@ -57,8 +57,8 @@ export function EventsView({ active, width, height }: { active: boolean; width: 
   const [detail, setDetail] = useState<EventRecord | null>(null);
   const [pretty, setPretty] = useState(true);
   const [follow, setFollow] = useState(false);
-  // The filter before a correlation trace, to return to with Esc.
-  const [beforeTrace, setBeforeTrace] = useState<string | null>(null);
+  // The filter and the event before a correlation trace, to return to with Esc.
+  const [beforeTrace, setBeforeTrace] = useState<{ query: string; position: number } | null>(null);
   const [window, state] = usePagedWindow(() => eventSource(data, parseEventQuery('')), useFirstWindow('events'));
   const listHeight = height - (prompt ? 2 : 1);
   useWindowHeight(window, listHeight - 1);
@@ -123,7 +123,7 @@ export function EventsView({ active, width, height }: { active: boolean; width: 
         }
         setDetail(null);
         setFollow(false);
-        setBeforeTrace(beforeTrace ?? query);
+        setBeforeTrace(beforeTrace ?? { query, position: record.position });
         applyQuery(`corr:${id}`, record.position);
         return;
       }
@@ -156,9 +156,10 @@ export function EventsView({ active, width, height }: { active: boolean; width: 
         if (next) void window.openAtEnd();
       } else if (input === 'p') setPretty((p) => !p);
       else if (key.escape && (query !== '' || beforeTrace !== null)) {
-        const back = beforeTrace ?? '';
         setBeforeTrace(null);
-        applyQuery(back === query ? '' : back);
+        // Back from a trace: to the event it was opened on, under the filter before it.
+        if (beforeTrace) applyQuery(beforeTrace.query === query ? '' : beforeTrace.query, beforeTrace.position);
+        else applyQuery('');
       }
     },
     { isActive: active },

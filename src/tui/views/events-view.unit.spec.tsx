@@ -129,6 +129,23 @@ describe('the events view', () => {
     expect(cursorPosition(frame)).toBe(50);
     await app.press(KEYS.escape);
     await app.waitFor((f) => f.includes('all events'));
+    // Back on the event the trace was opened on, not at the end.
+    expect(cursorPosition(app.frame())).toBe(50);
+  });
+
+  it('goes back from a trace to the event and the filter it was opened on', async () => {
+    const fake = createFakeData({ events: shopEvents() });
+    app = await renderInspector(fake.data);
+    await app.waitFor((f) => cursorPosition(f) === 200);
+    await app.press('/', ...'topic:orders', KEYS.enter);
+    await app.waitFor((f) => f.includes('filter: topic:orders'));
+    await app.press('g', ...'41', KEYS.enter);
+    await app.waitFor((f) => cursorPosition(f) === 41);
+    await app.press(KEYS.enter, 'c');
+    await app.waitFor((f) => f.includes('trace of correlation id corr-41') && cursorPosition(f) === 41);
+    await app.press(KEYS.escape);
+    const frame = await app.waitFor((f) => f.includes('filter: topic:orders'));
+    expect(cursorPosition(frame)).toBe(41);
   });
 
   it('cuts the DATA column between whole characters: no half of a surrogate pair', async () => {
