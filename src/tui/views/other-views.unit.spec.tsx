@@ -100,6 +100,21 @@ describe('the projections view', () => {
     await app.waitFor((f) => lineWith(f, 'order-totals')?.startsWith('›') === true, 'the view still moving');
   });
 
+  it('keeps the full error of a failed rebuild and shows it in the projection detail', async () => {
+    const fake = createFakeData({ events, projections: projections() });
+    const error = `the reducer threw at position 12: ${'x'.repeat(120)} END\n  at fold (reducers/status.mjs:7)`;
+    fake.failures.set('rebuildProjection', error);
+    app = await renderInspector(fake.data, { view: 'projections' });
+    await app.waitFor((f) => f.includes('order-status'));
+    await app.press('R');
+    await app.waitFor((f) => f.includes('rebuild of order-status failed'));
+    await app.press(KEYS.enter);
+    const frame = await app.waitFor((f) => f.includes('projection order-status'));
+    expect(frame).toContain('last rebuild (R) failed');
+    expect(frame.replace(/\s+/g, '')).toContain(`${'x'.repeat(120)}END`);
+    expect(frame).toContain('at fold (reducers/status.mjs:7)');
+  });
+
   it('does not rebuild when read-only', async () => {
     const fake = createFakeData({ events, projections: projections() });
     app = await renderInspector(fake.data, { view: 'projections', readonly: true });

@@ -19,7 +19,8 @@ function projectionLine(view: ProjectionStatusView, width: number): string {
   ).padStart(11)} ${count(view.lag).padStart(11)} ${count(view.keys).padStart(9)}  ${error}`.slice(0, width);
 }
 
-function projectionDetail(view: ProjectionStatusView): string {
+/** `rebuildError`: the full error of this session's last rebuild of it, when that failed. */
+function projectionDetail(view: ProjectionStatusView, rebuildError: string | undefined): string {
   return [
     `version      ${view.version ?? '(not in the config)'}${
       view.storedVersion !== null && view.storedVersion !== view.version
@@ -33,10 +34,23 @@ function projectionDetail(view: ProjectionStatusView): string {
     `keys         ${count(view.keys)}`,
     `parked       ${view.parked ? `${count(view.parked)} events parked as dead letters (1, filter group:${view.name})` : '0'}`,
     ...(view.rebuild ? [`rebuild      at position ${count(view.rebuild.checkpoint)}`] : []),
+    ...(rebuildError === undefined ? [] : ['', 'last rebuild (R) failed', rebuildError]),
     '',
     'last error',
     view.lastError ? `at position ${view.lastError.position}:\n${view.lastError.message}` : '(none)',
   ].join('\n');
+}
+
+/** A copy of `map` with `key` set to `value`, or removed when it is undefined. */
+function withEntry(
+  map: ReadonlyMap<string, string>,
+  key: string,
+  value: string | undefined,
+): ReadonlyMap<string, string> {
+  const next = new Map(map);
+  if (value === undefined) next.delete(key);
+  else next.set(key, value);
+  return next;
 }
 
 /** `[██████░░░░░░]  45%  450,000 / 1,000,000` */
@@ -55,6 +69,8 @@ export function ProjectionsView({ active, width, height }: { active: boolean; wi
   const [cursor, setCursor] = useState(0);
   const [detail, setDetail] = useState(false);
   const [rebuild, setRebuild] = useState<{ name: string; done: number; total: number } | null>(null);
+  // Per projection, the full error of its last rebuild here when that failed (the status line shows it cut).
+  const [rebuildErrors, setRebuildErrors] = useState<ReadonlyMap<string, string>>(new Map());
 
   const read = useCallback(() => data.listProjections(), [data]);
   const { value: views, error, reload: load } = useStoreRead(read, commits);
@@ -71,8 +87,11 @@ export function ProjectionsView({ active, width, height }: { active: boolean; wi
     try {
       const report = await data.rebuildProjection(name, (done, total) => setRebuild({ name, done, total }));
       notify(`rebuilt ${name}: ${count(report.events)} events folded, checkpoint ${count(report.to)}`);
+      setRebuildErrors((errors) => withEntry(errors, name, undefined));
     } catch (failure) {
-      notify(`rebuild of ${name} failed: ${errorText(failure)}`, 'error');
+      const text = errorText(failure);
+      setRebuildErrors((errors) => withEntry(errors, name, text));
+      notify(`rebuild of ${name} failed: ${text} (Enter: the whole error)`, 'error');
     } finally {
       setRebuild(null);
       changed();
@@ -107,7 +126,7 @@ export function ProjectionsView({ active, width, height }: { active: boolean; wi
     return (
       <ScrollPane
         title={`projection ${current.name}`}
-        text={projectionDetail(current)}
+        text={projectionDetail(current, rebuildErrors.get(current.name))}
         width={width}
         height={height}
         active={active}
