@@ -30,6 +30,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { generateEvents } from '../fixtures/generate-events.mjs';
+import { layoutTable } from './table.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'evlog.js');
@@ -274,16 +275,7 @@ function printReport() {
     row.target,
     row.pass === null ? 'info' : row.pass ? 'PASS' : 'FAIL',
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((cells) => (cells[i] ?? '').length)));
-  /** @param {string[]} cells */
-  const line = (cells) =>
-    cells
-      .map((cell, i) => {
-        const w = /** @type {number} */ (widths[i]);
-        return i === 1 || i === 3 ? cell.padStart(w) : cell.padEnd(w);
-      })
-      .join(' | ')
-      .trimEnd();
+  const laid = layoutTable(header, table, [1, 3]);
   const out = [''];
   out.push(
     `evlog consume benchmark: ${fmt(EVENTS)} events of ~200 B data on one topic, node ${process.version}, ` +
@@ -296,9 +288,7 @@ function printReport() {
     );
   }
   out.push('');
-  out.push(line(header));
-  out.push(widths.map((w) => '-'.repeat(w)).join('-+-'));
-  for (const cells of table) out.push(line(cells));
+  out.push(laid.header, laid.rule, ...laid.rows);
   const failed = rows.filter((row) => row.pass === false);
   out.push('');
   if (failed.length === 0) out.push(`All ${rows.filter((r) => r.pass !== null).length} targets met.`);

@@ -18,6 +18,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { layoutTable } from './table.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'evlog.js');
@@ -112,20 +113,15 @@ try {
     [`node -e ''`, ms(nodeStart), '', '', 'info'],
   ];
   const header = ['measure', 'evlog', 'baseline (same run)', 'target', 'result'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (/** @type {string[]} */ cells) =>
-    cells
-      .map((cell, i) => (i === 1 ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
-      .join(' | ')
-      .trimEnd();
+  const laid = layoutTable(header, rows, [1]);
   const out = [
     '',
     `dlq benchmark: ${ENTRIES.toLocaleString('en-US')} parked entries (parked in one call in ${parkSeconds.toFixed(2)} s), ` +
       `node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}; medians of ${IN_PROCESS_RUNS} calls / ${PROCESS_RUNS} processes`,
     '',
-    line(header),
-    widths.map((w) => '-'.repeat(w)).join('-+-'),
-    ...rows.map(line),
+    laid.header,
+    laid.rule,
+    ...laid.rows,
     '',
   ];
   process.stdout.write(`${out.join('\n')}\n`);

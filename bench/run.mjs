@@ -20,6 +20,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { layoutTable } from './table.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'evlog.js');
@@ -1015,17 +1016,7 @@ function printReport(rows, options, totalSeconds, loadAtStart) {
     row.target,
     row.pass === null ? 'info' : row.pass ? 'PASS' : 'FAIL',
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((cells) => (cells[i] ?? '').length)));
-  /** @param {string[]} cells */
-  const line = (cells) =>
-    cells
-      .map((cell, i) => {
-        const w = /** @type {number} */ (widths[i]);
-        return i === 1 || i === 3 ? cell.padStart(w) : cell.padEnd(w);
-      })
-      .join(' | ')
-      .trimEnd();
-  const rule = widths.map((w) => '-'.repeat(w)).join('-+-');
+  const laid = layoutTable(header, table, [1, 3]);
   const out = [];
   out.push('');
   out.push(
@@ -1056,12 +1047,10 @@ function printReport(rows, options, totalSeconds, loadAtStart) {
     }
   }
   out.push('');
-  out.push(line(header));
-  out.push(rule);
+  out.push(laid.header, laid.rule);
   for (let i = 0; i < table.length; i++) {
-    const cells = /** @type {string[]} */ (table[i]);
     const row = /** @type {Row} */ (rows[i]);
-    const text = line(cells);
+    const text = /** @type {string} */ (laid.rows[i]);
     out.push(row.pass === false ? paint('1;31', text) : row.pass ? text.replace(/PASS$/, paint('32', 'PASS')) : text);
   }
   const failed = rows.filter((row) => row.pass === false);
