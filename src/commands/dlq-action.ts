@@ -393,11 +393,8 @@ async function* selectedPages(
     yield selection.ids;
     return;
   }
-  for await (const page of deadLetterPages(store, selection.filter, PAGE_SIZE)) {
-    const ids = page.map((e) => e.id).filter((id) => id <= selection.upTo);
-    if (ids.length > 0) yield ids;
-    if (ids.length < page.length) return;
-  }
+  const pinned = { ...selection.filter, maxId: selection.upTo };
+  for await (const page of deadLetterPages(store, pinned, PAGE_SIZE)) yield page.map((e) => e.id);
 }
 
 /** The selection with the highest id that matches now: bulk work never goes past it. */

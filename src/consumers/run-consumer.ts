@@ -142,9 +142,9 @@ export async function runConsumer(store: EventStore, options: ConsumeOptions): P
       for (const stored of page) {
         if (signal.aborted) return await stop('signal');
         if (lease.lost()) throw leaseLost(group);
-        const upcast = upcastOrPark(stored, options, clock, report);
-        const record = upcast.record;
-        const outcome = upcast.parked ?? (await deliverWithRetries(record, options, clock, signal, summary, report));
+        const upcast = options.upcast ? upcastOrPark(stored, options.upcast, options, clock, report) : undefined;
+        const record = upcast?.record ?? stored;
+        const outcome = upcast?.parked ?? (await deliverWithRetries(record, options, clock, signal, summary, report));
         if (outcome.kind === 'interrupted') return await stop('signal');
         done = record.position;
         summary.events++;
@@ -237,13 +237,13 @@ async function acquire(
  */
 function upcastOrPark(
   stored: EventRecord,
+  upcast: RecordUpcaster,
   options: ConsumeOptions,
   clock: RunnerClock,
   report: (report: ConsumeReport) => void,
 ): { record: EventRecord; parked?: Outcome } {
-  if (!options.upcast) return { record: stored };
   try {
-    return { record: options.upcast(stored) };
+    return { record: upcast(stored) };
   } catch (error) {
     const text = error instanceof Error ? error.message : String(error);
     report({ kind: 'dead-lettered', record: stored, attempts: 0, reason: 'invalid', error: text });

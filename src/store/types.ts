@@ -349,6 +349,8 @@ export interface DeadLetterWithHistory extends DeadLetter {
 /** Which dead letters to list or count; every field narrows. */
 export interface DeadLetterFilter {
   ids?: readonly number[];
+  /** Ids up to this one: a bulk action pinned to what it counted, so entries parked later are left alone. */
+  maxId?: number;
   group?: string;
   source?: DeadLetterSource;
   status?: DeadLetterStatus;

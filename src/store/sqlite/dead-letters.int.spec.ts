@@ -80,6 +80,7 @@ describe('dead letters in the store', () => {
     expect((await store.listDeadLetters({ text: 'refused' }, { limit: 100 })).map((e) => e.id)).toEqual([7]);
     expect((await store.listDeadLetters({ ids: [3, 9, 99] }, { limit: 100 })).map((e) => e.id)).toEqual([3, 9]);
     expect(await store.countDeadLetters({ status: 'redriven' })).toBe(0);
+    expect(await store.countDeadLetters({ maxId: 10, group: 'billing' })).toBe(5);
     expect(await store.countDeadLetters({ since: clock.now() + 1 })).toBe(0);
     expect(await store.countDeadLetters({ until: clock.now() })).toBe(25);
   });

@@ -64,6 +64,7 @@ function whereClause(filter: DeadLetterFilter): { sql: string; params: unknown[]
     params.push(...values);
   };
   if (filter.ids !== undefined) add(`id IN (SELECT value FROM json_each(?))`, JSON.stringify(filter.ids));
+  if (filter.maxId !== undefined) add('id <= ?', filter.maxId);
   if (filter.group !== undefined) add('grp = ?', filter.group);
   if (filter.source !== undefined) add('source = ?', filter.source);
   if (filter.status !== undefined) add('status = ?', filter.status);

@@ -75,6 +75,7 @@ function matchesEvent(record: EventRecord, filter: EventFilter): boolean {
 
 function matchesDeadLetter(entry: DeadLetter, filter: DeadLetterFilter): boolean {
   if (filter.ids && !filter.ids.includes(entry.id)) return false;
+  if (filter.maxId !== undefined && entry.id > filter.maxId) return false;
   if (filter.group !== undefined && entry.group !== filter.group) return false;
   if (filter.status !== undefined && entry.status !== filter.status) return false;
   if (filter.type !== undefined && entry.type !== filter.type) return false;

@@ -221,11 +221,13 @@ export function DeadLettersView({ active, width, height }: { active: boolean; wi
   async function* allSelected(): AsyncGenerator<number[]> {
     let after = 0;
     for (;;) {
-      const page = await deadLetters.list({ ...filter, status: 'parked' }, { afterId: after, limit: ACTION_CHUNK });
-      const inRange = page.filter((entry) => entry.id <= selection.upTo);
-      const ids = inRange.map((entry) => entry.id).filter((id) => !selection.ids.has(id));
+      const page = await deadLetters.list(
+        { ...filter, status: 'parked', maxId: selection.upTo },
+        { afterId: after, limit: ACTION_CHUNK },
+      );
+      const ids = page.map((entry) => entry.id).filter((id) => !selection.ids.has(id));
       if (ids.length > 0) yield ids;
-      if (page.length < ACTION_CHUNK || inRange.length < page.length) return;
+      if (page.length < ACTION_CHUNK) return;
       after = (page.at(-1) as DeadLetter).id;
     }
   }
